@@ -1,0 +1,44 @@
+import { Elysia } from 'elysia'
+import { swagger } from '@elysiajs/swagger'
+import type { AppContext } from './context'
+import { platform } from './http/platform'
+import { renderError } from './http/error-handler'
+import { healthRoutes } from './features/health/routes'
+import { authRoutes } from './features/auth/routes'
+import { userRoutes } from './features/users/routes'
+import { mfaRoutes } from './features/mfa/routes'
+import { adminRoutes } from './features/admin/routes'
+
+export function createApp(ctx: AppContext) {
+  return new Elysia({ normalize: false, serve: { maxRequestBodySize: Math.max(ctx.config.bodyLimitBytes * 4, 16 * 1024 * 1024) } })
+    .onError({ as: 'global' }, ({ code, error, request, set }) => {
+      const rendered = renderError(ctx, code, error, request)
+      set.status = rendered.status
+      Object.assign(set.headers, rendered.headers, { 'content-type': 'application/json; charset=utf-8' })
+      return rendered.body
+    })
+    .use(platform(ctx))
+    .use(
+      swagger({
+        path: '/swagger',
+        provider: 'swagger-ui',
+        documentation: {
+          info: { title: 'Parley API', version: '0.1.0', description: 'Self-hostable team chat, calls and AI products. Errors always have the shape `{ "error": { "code", "message", "details"? } }`.' },
+          tags: [
+            { name: 'health', description: 'Liveness, readiness and metrics' },
+            { name: 'auth', description: 'Registration, sign-in, tokens, email verification, password reset, OAuth' },
+            { name: 'users', description: 'The signed-in user: profile, password, sessions, MFA' },
+            { name: 'admin', description: 'Platform administration (admins only)' },
+          ],
+          components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+        },
+      }),
+    )
+    .use(healthRoutes(ctx))
+    .use(authRoutes(ctx))
+    .use(userRoutes(ctx))
+    .use(mfaRoutes(ctx))
+    .use(adminRoutes(ctx))
+}
+
+export type App = ReturnType<typeof createApp>

@@ -1,0 +1,92 @@
+import { Elysia } from 'elysia'
+import { jwt } from '@elysiajs/jwt'
+import type { AppContext } from '../../context'
+import { ForbiddenError, RateLimitedError, UnauthorizedError } from '../../errors'
+import { clientIp, noteRequestUser } from '../../http/platform'
+import type { RequestMeta } from '../audit/service'
+import { toPublicUser } from '../users/model'
+import type { IssuedSession } from './sessions'
+
+export interface AccessClaims {
+  sub: string
+  sid: string
+  typ: 'access'
+}
+
+interface JwtVerifier {
+  verify(token: string): Promise<false | Record<string, unknown>>
+}
+
+function bearer(header: string | null): string | null {
+  if (!header) return null
+  const match = /^Bearer\s+(\S+)$/i.exec(header)
+  return match ? match[1]! : null
+}
+
+function looksExpired(token: string): boolean {
+  try {
+    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { exp?: number }
+    return typeof payload.exp === 'number' && payload.exp * 1000 <= Date.now()
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Access tokens (`@elysiajs/jwt`, HS256) and the `auth` / `admin` route options. Every protected
+ * route re-checks the session in the database, so logout, revocation and disabling act at once.
+ */
+export function authGuard(ctx: AppContext) {
+  const { config, services, limiter } = ctx
+
+  async function authenticate(request: Request, verifier: JwtVerifier) {
+    const token = bearer(request.headers.get('authorization'))
+    if (!token) throw new UnauthorizedError('Authentication required: send Authorization: Bearer <access token>', 'UNAUTHORIZED')
+    const claims = (await verifier.verify(token)) as AccessClaims | false
+    if (!claims || claims.typ !== 'access' || typeof claims.sub !== 'string' || typeof claims.sid !== 'string') {
+      if (looksExpired(token)) throw new UnauthorizedError('Access token has expired; refresh it', 'TOKEN_EXPIRED')
+      throw new UnauthorizedError('Access token is not valid', 'TOKEN_INVALID')
+    }
+    const { user, session } = services.sessions.authenticate(claims.sid, claims.sub)
+    noteRequestUser(request, user.id)
+    const rate = await limiter.hit(`user:${user.id}`, config.rateLimit.userPerMinute, 60_000)
+    if (!rate.allowed) throw new RateLimitedError('Too many requests for this account', rate.retryAfterSeconds)
+    return { user, sessionId: session.id }
+  }
+
+  return new Elysia({ name: 'auth-guard', seed: ctx.id })
+    .use(jwt({ name: 'accessJwt', secret: config.jwtSecret, alg: 'HS256', exp: `${config.accessTokenTtlSeconds}s` }))
+    .use(jwt({ name: 'challengeJwt', secret: `${config.jwtSecret}:mfa-challenge`, alg: 'HS256', exp: '5m' }))
+    .derive({ as: 'scoped' }, ({ request, server, accessJwt }) => ({
+      meta: { ip: clientIp(ctx, request, server), userAgent: request.headers.get('user-agent')?.slice(0, 512) ?? null } as RequestMeta,
+      /** Turns a fresh session into the token pair a client stores. */
+      async issueTokens(session: IssuedSession) {
+        const accessToken = await accessJwt.sign({ sub: session.userId, sid: session.sessionId, typ: 'access' })
+        return {
+          tokenType: 'Bearer' as const,
+          accessToken,
+          accessTokenExpiresIn: config.accessTokenTtlSeconds,
+          refreshToken: session.refreshToken,
+          refreshTokenExpiresAt: session.refreshTokenExpiresAt.toISOString(),
+          sessionId: session.sessionId,
+          user: toPublicUser(services.users.get(session.userId)),
+        }
+      },
+    }))
+    .macro({
+      auth: {
+        async resolve(context) {
+          const { request, accessJwt } = context as unknown as { request: Request; accessJwt: JwtVerifier }
+          return { auth: await authenticate(request, accessJwt) }
+        },
+      },
+      admin: {
+        async resolve(context) {
+          const { request, accessJwt } = context as unknown as { request: Request; accessJwt: JwtVerifier }
+          const auth = await authenticate(request, accessJwt)
+          if (auth.user.role !== 'admin') throw new ForbiddenError('Administrator role required', 'ADMIN_REQUIRED')
+          return { auth }
+        },
+      },
+    })
+}

@@ -1,0 +1,123 @@
+import { and, desc, eq, gt, isNull, ne, sql } from 'drizzle-orm'
+import type { Config } from '../../config'
+import type { Db, Tx } from '../../db/client'
+import { transaction } from '../../db/client'
+import { refreshTokens, sessions, users } from '../../db/schema'
+import { UnauthorizedError } from '../../errors'
+import { newId, randomToken, sha256 } from '../../lib/crypto'
+import type { AuditService, RequestMeta } from '../audit/service'
+
+export type SessionMethod = 'password' | 'mfa' | 'oauth:google' | 'oauth:github' | 'oauth:microsoft' | 'register' | 'password_reset'
+
+export interface IssuedSession {
+  userId: string
+  sessionId: string
+  refreshToken: string
+  refreshTokenExpiresAt: Date
+}
+
+const TOUCH_INTERVAL_MS = 60_000
+
+/**
+ * Sessions are refresh-token families. Every refresh rotates the token; presenting a token that was
+ * already rotated means it leaked, so the whole family is revoked.
+ */
+export class SessionService {
+  #authenticate
+  constructor(private db: Db, private config: Config, private audit: AuditService) {
+    this.#authenticate = db
+      .select({ session: sessions, user: users })
+      .from(sessions)
+      .innerJoin(users, eq(users.id, sessions.userId))
+      .where(eq(sessions.id, sql.placeholder('sessionId')))
+      .prepare()
+  }
+
+  get #refreshTtlMs() {
+    return this.config.refreshTokenTtlDays * 86_400_000
+  }
+
+  create(userId: string, method: SessionMethod, meta: RequestMeta, tx: Db | Tx = this.db): IssuedSession {
+    const now = Date.now()
+    const sessionId = newId()
+    const expiresAt = new Date(now + this.#refreshTtlMs)
+    tx.insert(sessions).values({ id: sessionId, userId, createdAt: new Date(now), lastUsedAt: new Date(now), expiresAt, ip: meta.ip, userAgent: meta.userAgent, method }).run()
+    const refreshToken = this.#issueRefreshToken(sessionId, expiresAt, tx)
+    return { userId, sessionId, refreshToken, refreshTokenExpiresAt: expiresAt }
+  }
+
+  #issueRefreshToken(sessionId: string, expiresAt: Date, tx: Db | Tx): string {
+    const token = randomToken()
+    tx.insert(refreshTokens).values({ id: newId(), sessionId, tokenHash: sha256(token), createdAt: new Date(), expiresAt }).run()
+    return token
+  }
+
+  rotate(refreshToken: string, meta: RequestMeta): IssuedSession {
+    const result = transaction(this.db, (tx) => {
+      const row = tx
+        .select({ token: refreshTokens, session: sessions, user: users })
+        .from(refreshTokens)
+        .innerJoin(sessions, eq(sessions.id, refreshTokens.sessionId))
+        .innerJoin(users, eq(users.id, sessions.userId))
+        .where(eq(refreshTokens.tokenHash, sha256(refreshToken)))
+        .get()
+      if (!row) return { error: new UnauthorizedError('Refresh token is not valid', 'INVALID_REFRESH_TOKEN') }
+      const now = Date.now()
+      if (row.token.rotatedAt) {
+        if (!row.session.revokedAt) {
+          this.revoke(row.session.id, 'refresh_token_reuse', tx)
+          this.audit.record({ action: 'auth.refresh.reuse_detected', targetUserId: row.user.id, meta, details: { sessionId: row.session.id } }, tx)
+        }
+        return { error: new UnauthorizedError('Refresh token was already used; the session has been revoked', 'REFRESH_TOKEN_REUSED') }
+      }
+      if (row.session.revokedAt) return { error: new UnauthorizedError('Session has been revoked', 'SESSION_REVOKED') }
+      if (row.token.expiresAt.getTime() <= now || row.session.expiresAt.getTime() <= now) return { error: new UnauthorizedError('Session has expired', 'SESSION_EXPIRED') }
+      if (row.user.disabledAt) return { error: new UnauthorizedError('Account is disabled', 'ACCOUNT_DISABLED') }
+      tx.update(refreshTokens).set({ rotatedAt: new Date(now) }).where(eq(refreshTokens.id, row.token.id)).run()
+      const expiresAt = new Date(now + this.#refreshTtlMs)
+      tx.update(sessions).set({ lastUsedAt: new Date(now), expiresAt, ip: meta.ip ?? row.session.ip }).where(eq(sessions.id, row.session.id)).run()
+      const next = this.#issueRefreshToken(row.session.id, expiresAt, tx)
+      return { issued: { userId: row.user.id, sessionId: row.session.id, refreshToken: next, refreshTokenExpiresAt: expiresAt } }
+    })
+    // The reuse revocation must commit, so the error is thrown after the transaction.
+    if ('error' in result) throw result.error
+    return result.issued
+  }
+
+  /** Resolves an access token's session to its user; every authenticated request passes here. */
+  authenticate(sessionId: string, userId: string) {
+    const row = this.#authenticate.get({ sessionId })
+    if (!row || row.user.id !== userId) throw new UnauthorizedError('Session not found', 'SESSION_REVOKED')
+    if (row.session.revokedAt) throw new UnauthorizedError('Session has been revoked', 'SESSION_REVOKED')
+    if (row.session.expiresAt.getTime() <= Date.now()) throw new UnauthorizedError('Session has expired', 'SESSION_EXPIRED')
+    if (row.user.disabledAt) throw new UnauthorizedError('Account is disabled', 'ACCOUNT_DISABLED')
+    if (Date.now() - row.session.lastUsedAt.getTime() > TOUCH_INTERVAL_MS) {
+      this.db.update(sessions).set({ lastUsedAt: new Date() }).where(eq(sessions.id, sessionId)).run()
+    }
+    return row
+  }
+
+  revoke(sessionId: string, reason: string, tx: Db | Tx = this.db): boolean {
+    const result = tx.update(sessions).set({ revokedAt: new Date(), revokedReason: reason }).where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt))).returning({ id: sessions.id }).all()
+    return result.length > 0
+  }
+
+  revokeAllForUser(userId: string, reason: string, options: { except?: string } = {}, tx: Db | Tx = this.db): number {
+    const conditions = [eq(sessions.userId, userId), isNull(sessions.revokedAt)]
+    if (options.except) conditions.push(ne(sessions.id, options.except))
+    return tx.update(sessions).set({ revokedAt: new Date(), revokedReason: reason }).where(and(...conditions)).returning({ id: sessions.id }).all().length
+  }
+
+  listActive(userId: string) {
+    return this.db
+      .select()
+      .from(sessions)
+      .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt), gt(sessions.expiresAt, new Date())))
+      .orderBy(desc(sessions.lastUsedAt))
+      .all()
+  }
+
+  get(sessionId: string) {
+    return this.db.select().from(sessions).where(eq(sessions.id, sessionId)).get()
+  }
+}

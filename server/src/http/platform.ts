@@ -1,0 +1,97 @@
+import { Elysia } from 'elysia'
+import type { AppContext } from '../context'
+import { PayloadTooLargeError, RateLimitedError } from '../errors'
+import { securityHeaders } from './security'
+
+interface RequestRecord {
+  id: string
+  startedAt: number
+  userId?: string
+}
+
+const records = new WeakMap<Request, RequestRecord>()
+
+/** Lets the auth guard attach the user id to the request log line. */
+export function noteRequestUser(request: Request, userId: string): void {
+  const record = records.get(request)
+  if (record) record.userId = userId
+}
+
+export function requestIdOf(request: Request): string | undefined {
+  return records.get(request)?.id
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{8,128}$/
+const UNLIMITED = new Set(['/health', '/ready', '/metrics'])
+
+export function clientIp(ctx: AppContext, request: Request, server: { requestIP(r: Request): { address: string } | null } | null): string | null {
+  if (ctx.config.trustProxy) {
+    const forwarded = request.headers.get('x-forwarded-for')?.split(',')[0]?.trim()
+    if (forwarded) return forwarded
+  }
+  return server?.requestIP(request)?.address ?? null
+}
+
+/**
+ * Cross-cutting HTTP behaviour: request ids, security headers, CORS, body limits, per-IP rate
+ * limits, request metrics and one structured log line per request.
+ */
+export function platform(ctx: AppContext) {
+  const { config, metrics, limiter, log } = ctx
+  const requests = metrics.counter('http_requests_total', 'HTTP requests by method, route and status')
+  const durations = metrics.histogram('http_request_duration_seconds', 'HTTP request latency by method and route')
+  const allowedOrigins = new Set(config.corsOrigins)
+  const httpLog = log.child({ component: 'http' })
+
+  return new Elysia({ name: 'platform', seed: ctx.id })
+    .onRequest(async ({ request, set, server }) => {
+      const incoming = request.headers.get('x-request-id')
+      const record: RequestRecord = { id: incoming && REQUEST_ID.test(incoming) ? incoming : Bun.randomUUIDv7(), startedAt: performance.now() }
+      records.set(request, record)
+      const url = new URL(request.url)
+      set.headers['x-request-id'] = record.id
+      Object.assign(set.headers, securityHeaders(request, url, config))
+
+      const origin = request.headers.get('origin')
+      if (origin && allowedOrigins.has(origin)) {
+        set.headers['access-control-allow-origin'] = origin
+        set.headers['access-control-allow-credentials'] = 'true'
+        set.headers['access-control-expose-headers'] = 'x-request-id, retry-after'
+        set.headers['vary'] = 'Origin'
+        if (request.method === 'OPTIONS') {
+          set.headers['access-control-allow-methods'] = 'GET, POST, PUT, PATCH, DELETE, OPTIONS'
+          set.headers['access-control-allow-headers'] = request.headers.get('access-control-request-headers') ?? 'authorization, content-type'
+          set.headers['access-control-max-age'] = '600'
+          set.status = 204
+          return ''
+        }
+      }
+
+      const length = Number(request.headers.get('content-length') ?? 0)
+      if (length > config.bodyLimitBytes) throw new PayloadTooLargeError(`Request body is larger than ${config.bodyLimitBytes} bytes`, { limitBytes: config.bodyLimitBytes })
+
+      if (!UNLIMITED.has(url.pathname)) {
+        const ip = clientIp(ctx, request, server) ?? 'unknown'
+        const result = await limiter.hit(`ip:${ip}`, config.rateLimit.ipPerMinute, 60_000)
+        if (!result.allowed) throw new RateLimitedError('Too many requests from this address', result.retryAfterSeconds)
+      }
+    })
+    .onAfterResponse({ as: 'global' }, ({ request, route, set, path }) => {
+      const record = records.get(request)
+      if (!record) return
+      const seconds = (performance.now() - record.startedAt) / 1000
+      const status = String(typeof set.status === 'number' ? set.status : 200)
+      const routeLabel = route || 'unmatched'
+      requests.inc({ method: request.method, route: routeLabel, status })
+      durations.observe(seconds, { method: request.method, route: routeLabel })
+      httpLog.info('request', {
+        requestId: record.id,
+        method: request.method,
+        route: routeLabel,
+        path,
+        status: Number(status),
+        durationMs: Math.round(seconds * 100_000) / 100,
+        userId: record.userId ?? null,
+      })
+    })
+}

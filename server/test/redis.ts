@@ -1,0 +1,43 @@
+import { spawn, type Subprocess } from 'bun'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createServer } from 'node:net'
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+/** A real redis-server on a free loopback port, no persistence; killed with the test process. */
+export async function startRedis(): Promise<{ url: string; port: number; process: Subprocess; stop(): Promise<void> }> {
+  const port = await freePort()
+  const dir = mkdtempSync(join(tmpdir(), 'parley-redis-'))
+  const child = spawn(['redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdout: 'ignore', stderr: 'inherit' })
+  const deadline = Date.now() + 10_000
+  for (;;) {
+    try {
+      const socket = await Bun.connect({ hostname: '127.0.0.1', port, socket: { data() {} } })
+      socket.end()
+      break
+    } catch {
+      if (Date.now() > deadline) throw new Error(`redis-server did not start on port ${port}`)
+      await Bun.sleep(50)
+    }
+  }
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    process: child,
+    async stop() {
+      child.kill()
+      await child.exited
+    },
+  }
+}
