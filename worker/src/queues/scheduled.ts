@@ -1,0 +1,28 @@
+import { UnrecoverableError, type Job } from 'bullmq'
+import { Value } from '@sinclair/typebox/value'
+import { ScheduledJob } from '../../../server/src/contracts/jobs'
+import { purgeExpiredAuthData } from '../../../server/src/features/auth/cleanup'
+import type { WorkerContext } from '../context'
+
+/** Housekeeping on a schedule: thin, parses its payload and calls a feature service. */
+export function scheduledProcessor(ctx: WorkerContext) {
+  return async (job: Job) => {
+    if (!Value.Check(ScheduledJob, job.data)) throw new UnrecoverableError(`invalid scheduled job payload: ${JSON.stringify(job.data).slice(0, 200)}`)
+    const data = job.data as ScheduledJob
+    switch (data.kind) {
+      case 'purge-expired-auth': {
+        await job.updateProgress({ percent: 0, stage: 'purging' })
+        const result = purgeExpiredAuthData(ctx.db, data.olderThanDays)
+        await job.updateProgress({ percent: 100, stage: 'done' })
+        ctx.log.info('scheduled() [purge-expired-auth]', { jobId: job.id, ...result })
+        return result
+      }
+      default:
+        return assertUnreachable(data.kind)
+    }
+  }
+}
+
+function assertUnreachable(value: never): never {
+  throw new UnrecoverableError(`unknown scheduled job kind: ${String(value)}`)
+}
