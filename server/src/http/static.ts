@@ -24,6 +24,11 @@ export function serveClient<T extends Elysia<any, any, any, any, any, any, any>>
       const cache = /\/assets\//.test(path) ? 'public, max-age=31536000, immutable' : 'no-cache'
       return new Response(Bun.file(file), { headers: { 'cache-control': cache } })
     }
+    // A missing hashed asset must not answer with HTML, or the browser reports a MIME error instead of a 404.
+    if (path.startsWith('/assets/') || /\.[a-z0-9]+$/i.test(path)) {
+      set.status = 404
+      return { error: { code: 'NOT_FOUND', message: 'No such file' } }
+    }
     return shell()
   }, { detail: { hide: true } })
   return app
