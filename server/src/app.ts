@@ -8,6 +8,7 @@ import { authRoutes } from './features/auth/routes'
 import { userRoutes } from './features/users/routes'
 import { mfaRoutes } from './features/mfa/routes'
 import { adminRoutes } from './features/admin/routes'
+import { oauthRoutes } from './features/oauth/routes'
 
 export function createApp(ctx: AppContext) {
   return new Elysia({ normalize: false, serve: { maxRequestBodySize: Math.max(ctx.config.bodyLimitBytes * 4, 16 * 1024 * 1024) } })
@@ -39,6 +40,7 @@ export function createApp(ctx: AppContext) {
     .use(userRoutes(ctx))
     .use(mfaRoutes(ctx))
     .use(adminRoutes(ctx))
+    .use(oauthRoutes(ctx))
 }
 
 export type App = ReturnType<typeof createApp>

@@ -12,6 +12,7 @@ import { AuthService } from './features/auth/service'
 import { MfaService } from './features/mfa/service'
 import { UserService } from './features/users/service'
 import { AdminService } from './features/admin/service'
+import { OAuthService } from './features/oauth/service'
 
 export interface Services {
   sessions: SessionService
@@ -19,6 +20,7 @@ export interface Services {
   mfa: MfaService
   users: UserService
   admin: AdminService
+  oauth: OAuthService
 }
 
 /** Everything a request handler may reach, built once per process (or per test server). */
@@ -38,7 +40,7 @@ export interface AppContext {
 
 export function createRedisClient(url: string, log: Logger, purpose: string): Redis {
   // Fail fast instead of queueing: a request must not hang because Redis is away.
-  const redis = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false, connectionName: `parley-${purpose}` })
+  const redis = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 1000, connectionName: `parley-${purpose}` })
   let lastError = ''
   redis.on('error', (error) => {
     if (error.message === lastError) return
@@ -66,6 +68,7 @@ export function createContext(config: Config): AppContext {
     auth: new AuthService(db, config, sessions, mfa, limiter, mail, audit),
     users: new UserService(db, sessions, audit),
     admin: new AdminService(db, sessions, audit),
+    oauth: new OAuthService(db, config, sessions, audit, log),
   }
   let closed = false
   return {

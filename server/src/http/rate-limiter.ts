@@ -69,6 +69,18 @@ export function createRedisRateLimiter(redis: Redis, log: Logger, keyPrefix: str
   const fallback = createMemoryRateLimiter()
   const prefix = `${keyPrefix}rl:`
   let warned = false
+  let everReady = redis.status === 'ready'
+  redis.on('ready', () => {
+    everReady = true
+  })
+  // At start the first connection gets a moment, so early requests count in Redis; once Redis has
+  // been up, an outage switches to memory at once instead of making requests wait.
+  const usable = async (): Promise<boolean> => {
+    if (redis.status === 'ready') return true
+    if (everReady || redis.status === 'end') return false
+    await Promise.race([new Promise((resolve) => redis.once('ready', resolve)), Bun.sleep(500)])
+    return (redis.status as string) === 'ready'
+  }
   const degrade = (error: unknown) => {
     if (!warned) log.warn('rateLimiter() [redis unavailable, using memory]', errorFields(error))
     warned = true
@@ -80,6 +92,7 @@ export function createRedisRateLimiter(redis: Redis, log: Logger, keyPrefix: str
   })
   return {
     async hit(key, limit, windowMs) {
+      if (!(await usable())) return fallback.hit(key, limit, windowMs)
       try {
         const [count, ttl] = (await redis.eval(HIT_SCRIPT, 1, prefix + key, windowMs)) as [number, number]
         warned = false
@@ -90,6 +103,7 @@ export function createRedisRateLimiter(redis: Redis, log: Logger, keyPrefix: str
       }
     },
     async peek(key, limit) {
+      if (!(await usable())) return fallback.peek(key, limit)
       try {
         const [count, ttl] = await Promise.all([redis.get(prefix + key), redis.pttl(prefix + key)])
         if (!count) return { count: 0, allowed: true, retryAfterSeconds: 0 }
