@@ -3,6 +3,7 @@ import { swagger } from '@elysiajs/swagger'
 import type { AppContext } from './context'
 import { platform } from './http/platform'
 import { renderError } from './http/error-handler'
+import { normalizeOpenApi } from './http/openapi'
 import { healthRoutes } from './features/health/routes'
 import { authRoutes } from './features/auth/routes'
 import { userRoutes } from './features/users/routes'
@@ -19,6 +20,8 @@ export function createApp(ctx: AppContext) {
       return rendered.body
     })
     .use(platform(ctx))
+    // Registered before swagger() so it applies to the document route the plugin adds.
+    .onAfterHandle({ as: 'global' }, ({ path, responseValue }) => (path === '/swagger/json' ? normalizeOpenApi(responseValue) : undefined))
     .use(
       swagger({
         path: '/swagger',

@@ -69,6 +69,12 @@ export class PayloadTooLargeError extends AppError {
   override code = 'PAYLOAD_TOO_LARGE'
 }
 
+export class UnsupportedMediaTypeError extends AppError {
+  override name = 'UnsupportedMediaTypeError'
+  override status = 415
+  override code = 'UNSUPPORTED_MEDIA_TYPE'
+}
+
 export class ValidationError extends AppError {
   override name = 'ValidationError'
   override status = 422

@@ -84,7 +84,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
       const n = ++counter
       const suffix = `${n}${Math.random().toString(36).slice(2, 7)}`
       const input = { email: `user${suffix}@example.com`, username: `user${suffix}`, displayName: `User ${n}`, password: 'correct horse battery', ...overrides }
-      const response = await request('POST', '/auth/register', { body: input })
+      const response = await request<Omit<Session, 'password'>>('POST', '/auth/register', { body: input })
       if (response.status !== 201) throw new Error(`register failed: ${response.status} ${JSON.stringify(response.body)}`)
       return { ...response.body, password: input.password }
     },

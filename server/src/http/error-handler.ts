@@ -29,12 +29,16 @@ function validationDetails(error: ValidationLike) {
 /** Renders every failure as the documented error shape; unknown errors are logged and become a generic 500. */
 export function renderError(ctx: AppContext, code: string | number, error: unknown, request: Request): { status: number; body: ErrorBody; headers: Record<string, string> } {
   const headers: Record<string, string> = {}
+  // Errors thrown by a body parser arrive wrapped in Elysia's ParseError.
+  if (code === 'PARSE' && (error as { cause?: unknown })?.cause instanceof AppError) error = (error as { cause: AppError }).cause
   if (error instanceof AppError) {
     if (error.status === 429 && 'retryAfterSeconds' in error) headers['retry-after'] = String(error.retryAfterSeconds)
     return { status: error.status, body: error.toBody(), headers }
   }
+  const where = code === 'VALIDATION' ? (error as { type?: string }).type : undefined
+  // A response that breaks its own schema is our bug, not the client's.
+  if (where === 'response') return internal(ctx, code, error, request, headers)
   if (code === 'VALIDATION') {
-    const where = (error as { type?: string }).type
     return {
       status: 422,
       body: { error: { code: 'VALIDATION_FAILED', message: `Invalid ${where ?? 'request'}`, details: validationDetails(error as ValidationLike) } },
@@ -47,6 +51,10 @@ export function renderError(ctx: AppContext, code: string | number, error: unkno
   if (typeof status === 'number' && status >= 400 && status < 500) {
     return { status, body: { error: { code: status === 413 ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST', message: 'The request was rejected' } }, headers }
   }
+  return internal(ctx, code, error, request, headers)
+}
+
+function internal(ctx: AppContext, code: string | number, error: unknown, request: Request, headers: Record<string, string>) {
   ctx.log.error('onError() [unhandled]', { requestId: requestIdOf(request), url: new URL(request.url).pathname, code, ...errorFields(error) })
   return { status: 500, body: { error: { code: 'INTERNAL', message: 'Something went wrong on our side; the request id identifies it in the logs' } }, headers }
 }

@@ -1,6 +1,6 @@
 import { Elysia } from 'elysia'
 import type { AppContext } from '../context'
-import { PayloadTooLargeError, RateLimitedError } from '../errors'
+import { MalformedJsonError, PayloadTooLargeError, RateLimitedError, UnsupportedMediaTypeError } from '../errors'
 import { securityHeaders } from './security'
 
 interface RequestRecord {
@@ -26,15 +26,40 @@ const UNLIMITED = new Set(['/health', '/ready', '/metrics'])
 
 export function clientIp(ctx: AppContext, request: Request, server: { requestIP(r: Request): { address: string } | null } | null): string | null {
   if (ctx.config.trustProxy) {
-    const forwarded = request.headers.get('x-forwarded-for')?.split(',')[0]?.trim()
+    // The proxy appends the address it saw; earlier entries are whatever the client sent.
+    const forwarded = request.headers.get('x-forwarded-for')?.split(',').at(-1)?.trim()
     if (forwarded) return forwarded
   }
   return server?.requestIP(request)?.address ?? null
 }
 
+function isJson(contentType: string): boolean {
+  const type = contentType.trim().toLowerCase()
+  return type === 'application/json' || /^application\/[\w.-]+\+json$/.test(type)
+}
+
+/** Reads a body up to `limit` bytes: a streamed (chunked) body has no Content-Length to check up front. */
+async function readBody(body: ReadableStream<Uint8Array>, limit: number): Promise<string> {
+  const reader = body.getReader()
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    size += value.byteLength
+    if (size > limit) {
+      // @NOTE: the request is answered with 413 either way; a failed cancel changes nothing.
+      await reader.cancel().catch(() => {})
+      throw new PayloadTooLargeError(`Request body is larger than ${limit} bytes`, { limitBytes: limit })
+    }
+    chunks.push(value)
+  }
+  return Buffer.concat(chunks).toString('utf8')
+}
+
 /**
- * Cross-cutting HTTP behaviour: request ids, security headers, CORS, body limits, per-IP rate
- * limits, request metrics and one structured log line per request.
+ * Cross-cutting HTTP behaviour: request ids, security headers, CORS, body limits, JSON-only
+ * bodies, per-IP rate limits, request metrics and one structured log line per request.
  */
 export function platform(ctx: AppContext) {
   const { config, metrics, limiter, log } = ctx
@@ -74,6 +99,18 @@ export function platform(ctx: AppContext) {
         const ip = clientIp(ctx, request, server) ?? 'unknown'
         const result = await limiter.hit(`ip:${ip}`, config.rateLimit.ipPerMinute, 60_000)
         if (!result.allowed) throw new RateLimitedError('Too many requests from this address', result.retryAfterSeconds)
+      }
+    })
+    // The API speaks JSON only: form and multipart bodies would let another site post to it without a CORS preflight.
+    .onParse({ as: 'global' }, async ({ request, contentType }) => {
+      if (!request.body) return
+      const text = await readBody(request.body, config.bodyLimitBytes)
+      if (!text) return
+      if (!isJson(contentType)) throw new UnsupportedMediaTypeError('Send the body as JSON with Content-Type: application/json')
+      try {
+        return JSON.parse(text) as unknown
+      } catch {
+        throw new MalformedJsonError('The request body is not valid JSON')
       }
     })
     .onAfterResponse({ as: 'global' }, ({ request, route, set, path }) => {

@@ -69,16 +69,22 @@ export function createRedisRateLimiter(redis: Redis, log: Logger, keyPrefix: str
   const fallback = createMemoryRateLimiter()
   const prefix = `${keyPrefix}rl:`
   let warned = false
-  let everReady = redis.status === 'ready'
-  redis.on('ready', () => {
-    everReady = true
+  // At start the first connection attempt gets a moment, so early requests count in Redis; once that
+  // attempt has succeeded or failed, an unavailable Redis switches to memory at once instead of
+  // making every request wait (and one shared promise instead of a listener per request).
+  let firstAttemptDone = redis.status === 'ready'
+  const firstAttempt = new Promise<void>((resolve) => {
+    const done = () => {
+      firstAttemptDone = true
+      resolve()
+    }
+    redis.once('ready', done)
+    redis.once('close', done)
   })
-  // At start the first connection gets a moment, so early requests count in Redis; once Redis has
-  // been up, an outage switches to memory at once instead of making requests wait.
   const usable = async (): Promise<boolean> => {
     if (redis.status === 'ready') return true
-    if (everReady || redis.status === 'end') return false
-    await Promise.race([new Promise((resolve) => redis.once('ready', resolve)), Bun.sleep(500)])
+    if (firstAttemptDone || redis.status === 'end') return false
+    await Promise.race([firstAttempt, Bun.sleep(500)])
     return (redis.status as string) === 'ready'
   }
   const degrade = (error: unknown) => {

@@ -1,4 +1,4 @@
-import { asc, count, eq, like, or, type SQL } from 'drizzle-orm'
+import { asc, count, eq, or, sql, type SQL, type AnyColumn } from 'drizzle-orm'
 import type { Db } from '../../db/client'
 import { transaction } from '../../db/client'
 import { users } from '../../db/schema'
@@ -13,7 +13,9 @@ export class AdminService {
     let where: SQL | undefined
     if (options.q) {
       const pattern = `%${options.q.toLowerCase().replace(/[%_\\]/g, (c) => `\\${c}`)}%`
-      where = or(like(users.email, pattern), like(users.username, pattern), like(users.displayName, pattern))
+      // SQLite's LIKE has no escape character unless one is named; without it `john_doe` would find nothing.
+      const contains = (column: AnyColumn) => sql`${column} like ${pattern} escape '\\'`
+      where = or(contains(users.email), contains(users.username), contains(users.displayName))
     }
     const rows = this.db.select().from(users).where(where).orderBy(asc(users.createdAt)).limit(options.limit).offset(options.offset).all()
     const total = this.db.select({ n: count() }).from(users).where(where).get()?.n ?? 0
