@@ -3,100 +3,92 @@ export interface ErrorBody {
   error: { code: string; message: string; details?: unknown }
 }
 
+export interface ErrorOptions {
+  /** A more specific machine-readable code than the class default, e.g. `EMAIL_TAKEN` for a 409. */
+  code?: string
+  details?: unknown
+  cause?: unknown
+}
+
+/**
+ * Services throw these; one onError in app.ts renders them. Each subclass names its status and
+ * default code once, as static fields, so a thrown error can only override the code.
+ */
 export class AppError extends Error {
-  override name = 'AppError'
-  status = 500
-  code = 'INTERNAL'
-  constructor(message: string, readonly details?: unknown) {
-    super(message)
+  static status = 500
+  static code = 'INTERNAL'
+  readonly status: number
+  readonly code: string
+  readonly details?: unknown
+
+  constructor(message: string, options: ErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    const type = new.target as typeof AppError
+    this.name = type.name
+    this.status = type.status
+    this.code = options.code ?? type.code
+    this.details = options.details
   }
+
   toBody(): ErrorBody {
     return { error: { code: this.code, message: this.message, ...(this.details === undefined ? {} : { details: this.details }) } }
   }
 }
 
 export class BadRequestError extends AppError {
-  override name = 'BadRequestError'
-  override status = 400
-  override code = 'BAD_REQUEST'
+  static override status = 400
+  static override code = 'BAD_REQUEST'
 }
 
 export class MalformedJsonError extends AppError {
-  override name = 'MalformedJsonError'
-  override status = 400
-  override code = 'MALFORMED_BODY'
+  static override status = 400
+  static override code = 'MALFORMED_BODY'
 }
 
 export class UnauthorizedError extends AppError {
-  override name = 'UnauthorizedError'
-  override status = 401
-  override code = 'UNAUTHORIZED'
-  constructor(message = 'Authentication required', code?: string) {
-    super(message)
-    if (code) this.code = code
-  }
+  static override status = 401
+  static override code = 'UNAUTHORIZED'
 }
 
 export class ForbiddenError extends AppError {
-  override name = 'ForbiddenError'
-  override status = 403
-  override code = 'FORBIDDEN'
-  constructor(message: string, code?: string) {
-    super(message)
-    if (code) this.code = code
-  }
+  static override status = 403
+  static override code = 'FORBIDDEN'
 }
 
 export class NotFoundError extends AppError {
-  override name = 'NotFoundError'
-  override status = 404
-  override code = 'NOT_FOUND'
+  static override status = 404
+  static override code = 'NOT_FOUND'
 }
 
 export class ConflictError extends AppError {
-  override name = 'ConflictError'
-  override status = 409
-  override code = 'CONFLICT'
-  constructor(message: string, code?: string, details?: unknown) {
-    super(message, details)
-    if (code) this.code = code
-  }
+  static override status = 409
+  static override code = 'CONFLICT'
 }
 
 export class PayloadTooLargeError extends AppError {
-  override name = 'PayloadTooLargeError'
-  override status = 413
-  override code = 'PAYLOAD_TOO_LARGE'
+  static override status = 413
+  static override code = 'PAYLOAD_TOO_LARGE'
 }
 
 export class UnsupportedMediaTypeError extends AppError {
-  override name = 'UnsupportedMediaTypeError'
-  override status = 415
-  override code = 'UNSUPPORTED_MEDIA_TYPE'
+  static override status = 415
+  static override code = 'UNSUPPORTED_MEDIA_TYPE'
 }
 
 export class ValidationError extends AppError {
-  override name = 'ValidationError'
-  override status = 422
-  override code = 'VALIDATION_FAILED'
+  static override status = 422
+  static override code = 'VALIDATION_FAILED'
 }
 
 export class RateLimitedError extends AppError {
-  override name = 'RateLimitedError'
-  override status = 429
-  override code = 'RATE_LIMITED'
-  constructor(message: string, readonly retryAfterSeconds: number, code?: string) {
-    super(message, { retryAfterSeconds })
-    if (code) this.code = code
+  static override status = 429
+  static override code = 'RATE_LIMITED'
+  constructor(message: string, readonly retryAfterSeconds: number, options: Omit<ErrorOptions, 'details'> = {}) {
+    super(message, { ...options, details: { retryAfterSeconds } })
   }
 }
 
 export class ServiceUnavailableError extends AppError {
-  override name = 'ServiceUnavailableError'
-  override status = 503
-  override code = 'SERVICE_UNAVAILABLE'
-  constructor(message: string, code?: string) {
-    super(message)
-    if (code) this.code = code
-  }
+  static override status = 503
+  static override code = 'SERVICE_UNAVAILABLE'
 }

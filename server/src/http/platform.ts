@@ -50,7 +50,7 @@ async function readBody(body: ReadableStream<Uint8Array>, limit: number): Promis
     if (size > limit) {
       // @NOTE: the request is answered with 413 either way; a failed cancel changes nothing.
       await reader.cancel().catch(() => {})
-      throw new PayloadTooLargeError(`Request body is larger than ${limit} bytes`, { limitBytes: limit })
+      throw new PayloadTooLargeError(`Request body is larger than ${limit} bytes`, { details: { limitBytes: limit } })
     }
     chunks.push(value)
   }
@@ -93,7 +93,7 @@ export function platform(ctx: AppContext) {
       }
 
       const length = Number(request.headers.get('content-length') ?? 0)
-      if (length > config.bodyLimitBytes) throw new PayloadTooLargeError(`Request body is larger than ${config.bodyLimitBytes} bytes`, { limitBytes: config.bodyLimitBytes })
+      if (length > config.bodyLimitBytes) throw new PayloadTooLargeError(`Request body is larger than ${config.bodyLimitBytes} bytes`, { details: { limitBytes: config.bodyLimitBytes } })
 
       if (!UNLIMITED.has(url.pathname)) {
         const ip = clientIp(ctx, request, server) ?? 'unknown'

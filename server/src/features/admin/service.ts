@@ -24,7 +24,7 @@ export class AdminService {
 
   /** Disabling signs the user out everywhere at once. */
   setDisabled(actorId: string, userId: string, disabled: boolean, meta: RequestMeta) {
-    if (actorId === userId && disabled) throw new ForbiddenError('You cannot disable your own account', 'CANNOT_DISABLE_SELF')
+    if (actorId === userId && disabled) throw new ForbiddenError('You cannot disable your own account', { code: 'CANNOT_DISABLE_SELF' })
     return transaction(this.db, (tx) => {
       const user = tx.update(users).set({ disabledAt: disabled ? new Date() : null, updatedAt: new Date() }).where(eq(users.id, userId)).returning().get()
       if (!user) throw new NotFoundError('User not found')
@@ -40,7 +40,7 @@ export class AdminService {
       if (!current) throw new NotFoundError('User not found')
       if (current.role === 'admin' && role === 'user') {
         const admins = tx.select({ n: count() }).from(users).where(eq(users.role, 'admin')).get()?.n ?? 0
-        if (admins <= 1) throw new ConflictError('The platform needs at least one administrator', 'LAST_ADMIN')
+        if (admins <= 1) throw new ConflictError('The platform needs at least one administrator', { code: 'LAST_ADMIN' })
       }
       const user = tx.update(users).set({ role, updatedAt: new Date() }).where(eq(users.id, userId)).returning().get()!
       this.audit.record({ action: 'admin.user.role_changed', actorUserId: actorId, targetUserId: userId, meta, details: { from: current.role, to: role } }, tx)

@@ -41,11 +41,11 @@ export function authGuard(ctx: AppContext) {
 
   async function authenticate(request: Request, verifier: JwtVerifier) {
     const token = bearer(request.headers.get('authorization'))
-    if (!token) throw new UnauthorizedError('Authentication required: send Authorization: Bearer <access token>', 'UNAUTHORIZED')
+    if (!token) throw new UnauthorizedError('Authentication required: send Authorization: Bearer <access token>', { code: 'UNAUTHORIZED' })
     const claims = (await verifier.verify(token)) as AccessClaims | false
     if (!claims || claims.typ !== 'access' || typeof claims.sub !== 'string' || typeof claims.sid !== 'string') {
-      if (looksExpired(token)) throw new UnauthorizedError('Access token has expired; refresh it', 'TOKEN_EXPIRED')
-      throw new UnauthorizedError('Access token is not valid', 'TOKEN_INVALID')
+      if (looksExpired(token)) throw new UnauthorizedError('Access token has expired; refresh it', { code: 'TOKEN_EXPIRED' })
+      throw new UnauthorizedError('Access token is not valid', { code: 'TOKEN_INVALID' })
     }
     const { user, session } = services.sessions.authenticate(claims.sid, claims.sub)
     noteRequestUser(request, user.id)
@@ -84,7 +84,7 @@ export function authGuard(ctx: AppContext) {
         async resolve(context) {
           const { request, accessJwt } = context as unknown as { request: Request; accessJwt: JwtVerifier }
           const auth = await authenticate(request, accessJwt)
-          if (auth.user.role !== 'admin') throw new ForbiddenError('Administrator role required', 'ADMIN_REQUIRED')
+          if (auth.user.role !== 'admin') throw new ForbiddenError('Administrator role required', { code: 'ADMIN_REQUIRED' })
           return { auth }
         },
       },

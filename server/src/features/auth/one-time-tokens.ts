@@ -36,7 +36,5 @@ export class OneTimeTokens {
 }
 
 function tokenError(code: string, message: string) {
-  const error = new BadRequestError(message)
-  error.code = code
-  return error
+  return new BadRequestError(message, { code })
 }

@@ -3,10 +3,10 @@ import { ValidationError } from '../../errors'
 export const MIN_PASSWORD_LENGTH = 10
 
 export function assertPasswordAcceptable(password: string, context: { email?: string; username?: string }): void {
-  if (password.length < MIN_PASSWORD_LENGTH) throw new ValidationError(`Password must be at least ${MIN_PASSWORD_LENGTH} characters`, [{ field: 'password', message: 'too short' }])
+  if (password.length < MIN_PASSWORD_LENGTH) throw new ValidationError(`Password must be at least ${MIN_PASSWORD_LENGTH} characters`, { details: [{ field: 'password', message: 'too short' }] })
   const lower = password.toLowerCase()
   if ((context.email && lower === context.email.toLowerCase()) || (context.username && lower === context.username.toLowerCase())) {
-    throw new ValidationError('Password must not be your email or username', [{ field: 'password', message: 'same as identity' }])
+    throw new ValidationError('Password must not be your email or username', { details: [{ field: 'password', message: 'same as identity' }] })
   }
 }
 

@@ -35,7 +35,7 @@ export function authRoutes(ctx: AppContext) {
     })
     .post('/mfa/verify', async ({ body, meta, issueTokens, challengeJwt }) => {
       const claims = (await challengeJwt.verify(body.challengeToken)) as false | { sub?: string; typ?: string }
-      if (!claims || claims.typ !== 'mfa_challenge' || !claims.sub) throw new UnauthorizedError('The sign-in challenge is not valid or has expired', 'INVALID_CHALLENGE')
+      if (!claims || claims.typ !== 'mfa_challenge' || !claims.sub) throw new UnauthorizedError('The sign-in challenge is not valid or has expired', { code: 'INVALID_CHALLENGE' })
       if (!body.code && !body.recoveryCode) throw new BadRequestError('Provide a code or a recovery code')
       return issueTokens(await auth.completeMfa(claims.sub, body, meta))
     }, {

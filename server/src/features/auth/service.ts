@@ -53,8 +53,8 @@ export class AuthService {
     const now = new Date()
     return transaction(this.db, (tx, afterCommit) => {
       const clash = tx.select({ email: users.email, username: users.username }).from(users).where(or(eq(users.email, email), eq(users.username, username))).get()
-      if (clash?.email === email) throw new ConflictError('An account with this email already exists', 'EMAIL_TAKEN')
-      if (clash) throw new ConflictError('This username is taken', 'USERNAME_TAKEN')
+      if (clash?.email === email) throw new ConflictError('An account with this email already exists', { code: 'EMAIL_TAKEN' })
+      if (clash) throw new ConflictError('This username is taken', { code: 'USERNAME_TAKEN' })
       const first = (tx.select({ n: count() }).from(users).get()?.n ?? 0) === 0
       const id = newId()
       tx.insert(users).values({ id, email, username, displayName: input.displayName.trim(), passwordHash, role: first ? 'admin' : 'user', createdAt: now, updatedAt: now }).run()
@@ -73,15 +73,15 @@ export class AuthService {
     const state = await this.limiter.peek(throttleKey, maxFailures)
     if (!state.allowed) {
       this.audit.record({ action: 'auth.login.throttled', targetUserId: user?.id ?? null, meta })
-      throw new RateLimitedError('Too many failed sign-in attempts; try again later', state.retryAfterSeconds, 'LOGIN_THROTTLED')
+      throw new RateLimitedError('Too many failed sign-in attempts; try again later', state.retryAfterSeconds, { code: 'LOGIN_THROTTLED' })
     }
     const ok = await verifyPassword(password, user?.passwordHash ?? null)
     if (!user || !ok) {
       await this.limiter.hit(throttleKey, maxFailures, windowSeconds * 1000)
       this.audit.record({ action: 'auth.login.failure', targetUserId: user?.id ?? null, meta, details: { reason: user ? 'bad_password' : 'unknown_account' } })
-      throw new UnauthorizedError('Email/username or password is incorrect', 'INVALID_CREDENTIALS')
+      throw new UnauthorizedError('Email/username or password is incorrect', { code: 'INVALID_CREDENTIALS' })
     }
-    if (user.disabledAt) throw new ForbiddenError('This account is disabled', 'ACCOUNT_DISABLED')
+    if (user.disabledAt) throw new ForbiddenError('This account is disabled', { code: 'ACCOUNT_DISABLED' })
     await this.limiter.reset(throttleKey)
     if (user.mfaEnabledAt) return { kind: 'mfa', userId: user.id }
     return transaction(this.db, (tx) => {
@@ -92,8 +92,8 @@ export class AuthService {
 
   async completeMfa(userId: string, factor: SecondFactor, meta: RequestMeta): Promise<IssuedSession> {
     const user = this.db.select().from(users).where(eq(users.id, userId)).get()
-    if (!user || !user.mfaEnabledAt) throw new UnauthorizedError('The sign-in challenge is no longer valid', 'INVALID_CHALLENGE')
-    if (user.disabledAt) throw new ForbiddenError('This account is disabled', 'ACCOUNT_DISABLED')
+    if (!user || !user.mfaEnabledAt) throw new UnauthorizedError('The sign-in challenge is no longer valid', { code: 'INVALID_CHALLENGE' })
+    if (user.disabledAt) throw new ForbiddenError('This account is disabled', { code: 'ACCOUNT_DISABLED' })
     await this.mfa.verifySecondFactor(user, factor, meta)
     return transaction(this.db, (tx) => {
       this.audit.record({ action: 'auth.login.success', actorUserId: user.id, targetUserId: user.id, meta, details: { method: 'mfa', recoveryCode: Boolean(factor.recoveryCode) } }, tx)
@@ -119,8 +119,8 @@ export class AuthService {
 
   async resendVerification(userId: string): Promise<void> {
     const user = this.db.select().from(users).where(eq(users.id, userId)).get()
-    if (!user) throw new UnauthorizedError()
-    if (user.emailVerifiedAt) throw new ConflictError('Email is already verified', 'EMAIL_ALREADY_VERIFIED')
+    if (!user) throw new UnauthorizedError('Account not found', { code: 'SESSION_REVOKED' })
+    if (user.emailVerifiedAt) throw new ConflictError('Email is already verified', { code: 'EMAIL_ALREADY_VERIFIED' })
     const key = `verify-mail:${userId}`
     const result = await this.limiter.hit(key, 5, 3600_000)
     if (!result.allowed) throw new RateLimitedError('Too many verification emails; try again later', result.retryAfterSeconds)

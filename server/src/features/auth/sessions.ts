@@ -61,18 +61,18 @@ export class SessionService {
         .innerJoin(users, eq(users.id, sessions.userId))
         .where(eq(refreshTokens.tokenHash, sha256(refreshToken)))
         .get()
-      if (!row) return { error: new UnauthorizedError('Refresh token is not valid', 'INVALID_REFRESH_TOKEN') }
+      if (!row) return { error: new UnauthorizedError('Refresh token is not valid', { code: 'INVALID_REFRESH_TOKEN' }) }
       const now = Date.now()
       if (row.token.rotatedAt) {
         if (!row.session.revokedAt) {
           this.revoke(row.session.id, 'refresh_token_reuse', tx)
           this.audit.record({ action: 'auth.refresh.reuse_detected', targetUserId: row.user.id, meta, details: { sessionId: row.session.id } }, tx)
         }
-        return { error: new UnauthorizedError('Refresh token was already used; the session has been revoked', 'REFRESH_TOKEN_REUSED') }
+        return { error: new UnauthorizedError('Refresh token was already used; the session has been revoked', { code: 'REFRESH_TOKEN_REUSED' }) }
       }
-      if (row.session.revokedAt) return { error: new UnauthorizedError('Session has been revoked', 'SESSION_REVOKED') }
-      if (row.token.expiresAt.getTime() <= now || row.session.expiresAt.getTime() <= now) return { error: new UnauthorizedError('Session has expired', 'SESSION_EXPIRED') }
-      if (row.user.disabledAt) return { error: new UnauthorizedError('Account is disabled', 'ACCOUNT_DISABLED') }
+      if (row.session.revokedAt) return { error: new UnauthorizedError('Session has been revoked', { code: 'SESSION_REVOKED' }) }
+      if (row.token.expiresAt.getTime() <= now || row.session.expiresAt.getTime() <= now) return { error: new UnauthorizedError('Session has expired', { code: 'SESSION_EXPIRED' }) }
+      if (row.user.disabledAt) return { error: new UnauthorizedError('Account is disabled', { code: 'ACCOUNT_DISABLED' }) }
       tx.update(refreshTokens).set({ rotatedAt: new Date(now) }).where(eq(refreshTokens.id, row.token.id)).run()
       const expiresAt = new Date(now + this.#refreshTtlMs)
       tx.update(sessions).set({ lastUsedAt: new Date(now), expiresAt, ip: meta.ip ?? row.session.ip }).where(eq(sessions.id, row.session.id)).run()
@@ -87,10 +87,10 @@ export class SessionService {
   /** Resolves an access token's session to its user; every authenticated request passes here. */
   authenticate(sessionId: string, userId: string) {
     const row = this.#authenticate.get({ sessionId })
-    if (!row || row.user.id !== userId) throw new UnauthorizedError('Session not found', 'SESSION_REVOKED')
-    if (row.session.revokedAt) throw new UnauthorizedError('Session has been revoked', 'SESSION_REVOKED')
-    if (row.session.expiresAt.getTime() <= Date.now()) throw new UnauthorizedError('Session has expired', 'SESSION_EXPIRED')
-    if (row.user.disabledAt) throw new UnauthorizedError('Account is disabled', 'ACCOUNT_DISABLED')
+    if (!row || row.user.id !== userId) throw new UnauthorizedError('Session not found', { code: 'SESSION_REVOKED' })
+    if (row.session.revokedAt) throw new UnauthorizedError('Session has been revoked', { code: 'SESSION_REVOKED' })
+    if (row.session.expiresAt.getTime() <= Date.now()) throw new UnauthorizedError('Session has expired', { code: 'SESSION_EXPIRED' })
+    if (row.user.disabledAt) throw new UnauthorizedError('Account is disabled', { code: 'ACCOUNT_DISABLED' })
     if (Date.now() - row.session.lastUsedAt.getTime() > TOUCH_INTERVAL_MS) {
       this.db.update(sessions).set({ lastUsedAt: new Date() }).where(eq(sessions.id, sessionId)).run()
     }

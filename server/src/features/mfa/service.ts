@@ -30,13 +30,13 @@ export class MfaService {
 
   #user(userId: string): UserRow {
     const user = this.db.select().from(users).where(eq(users.id, userId)).get()
-    if (!user) throw new UnauthorizedError('Account not found', 'SESSION_REVOKED')
+    if (!user) throw new UnauthorizedError('Account not found', { code: 'SESSION_REVOKED' })
     return user
   }
 
   async setup(userId: string) {
     const user = this.#user(userId)
-    if (user.mfaEnabledAt) throw new ConflictError('Two-factor authentication is already enabled', 'MFA_ALREADY_ENABLED')
+    if (user.mfaEnabledAt) throw new ConflictError('Two-factor authentication is already enabled', { code: 'MFA_ALREADY_ENABLED' })
     const secret = generateTotpSecret()
     this.db.update(users).set({ mfaSecret: secret, updatedAt: new Date() }).where(eq(users.id, userId)).run()
     const uri = otpauthUri(secret, user.email, 'Parley')
@@ -46,8 +46,8 @@ export class MfaService {
 
   async confirm(userId: string, code: string, meta: RequestMeta): Promise<string[]> {
     const user = this.#user(userId)
-    if (user.mfaEnabledAt) throw new ConflictError('Two-factor authentication is already enabled', 'MFA_ALREADY_ENABLED')
-    if (!user.mfaSecret) throw new BadRequestError('Start two-factor setup first', { next: 'POST /users/me/mfa/setup' })
+    if (user.mfaEnabledAt) throw new ConflictError('Two-factor authentication is already enabled', { code: 'MFA_ALREADY_ENABLED' })
+    if (!user.mfaSecret) throw new BadRequestError('Start two-factor setup first', { details: { next: 'POST /users/me/mfa/setup' } })
     await this.#assertCode(user, { code }, meta)
     return transaction(this.db, (tx) => {
       tx.update(users).set({ mfaEnabledAt: new Date(), updatedAt: new Date() }).where(eq(users.id, userId)).run()
@@ -58,9 +58,9 @@ export class MfaService {
 
   async disable(userId: string, proof: SecondFactor & { password?: string }, meta: RequestMeta): Promise<void> {
     const user = this.#user(userId)
-    if (!user.mfaEnabledAt) throw new ConflictError('Two-factor authentication is not enabled', 'MFA_NOT_ENABLED')
+    if (!user.mfaEnabledAt) throw new ConflictError('Two-factor authentication is not enabled', { code: 'MFA_NOT_ENABLED' })
     if (proof.password !== undefined && !proof.code && !proof.recoveryCode) {
-      if (!(await verifyPassword(proof.password, user.passwordHash))) throw new UnauthorizedError('Password is incorrect', 'INVALID_CREDENTIALS')
+      if (!(await verifyPassword(proof.password, user.passwordHash))) throw new UnauthorizedError('Password is incorrect', { code: 'INVALID_CREDENTIALS' })
     } else {
       await this.#assertCode(user, proof, meta)
     }
@@ -73,7 +73,7 @@ export class MfaService {
 
   async regenerateRecoveryCodes(userId: string, code: string, meta: RequestMeta): Promise<string[]> {
     const user = this.#user(userId)
-    if (!user.mfaEnabledAt) throw new ConflictError('Two-factor authentication is not enabled', 'MFA_NOT_ENABLED')
+    if (!user.mfaEnabledAt) throw new ConflictError('Two-factor authentication is not enabled', { code: 'MFA_NOT_ENABLED' })
     await this.#assertCode(user, { code }, meta)
     return transaction(this.db, (tx) => {
       this.audit.record({ action: 'user.mfa.recovery_codes_regenerated', actorUserId: userId, targetUserId: userId, meta }, tx)
@@ -94,7 +94,7 @@ export class MfaService {
     const key = `mfa:${user.id}`
     const { maxFailures, windowSeconds } = this.config.loginThrottle
     const state = await this.limiter.peek(key, maxFailures)
-    if (!state.allowed) throw new RateLimitedError('Too many wrong codes; try again later', state.retryAfterSeconds, 'MFA_THROTTLED')
+    if (!state.allowed) throw new RateLimitedError('Too many wrong codes; try again later', state.retryAfterSeconds, { code: 'MFA_THROTTLED' })
     let ok = false
     if (factor.code && user.mfaSecret) ok = verifyTotp(user.mfaSecret, factor.code)
     else if (factor.recoveryCode) ok = this.#consumeRecoveryCode(user.id, factor.recoveryCode)
@@ -102,7 +102,7 @@ export class MfaService {
     if (!ok) {
       await this.limiter.hit(key, maxFailures, windowSeconds * 1000)
       this.audit.record({ action: 'user.mfa.failure', targetUserId: user.id, meta })
-      throw new UnauthorizedError('The code is not valid', 'INVALID_MFA_CODE')
+      throw new UnauthorizedError('The code is not valid', { code: 'INVALID_MFA_CODE' })
     }
     await this.limiter.reset(key)
   }

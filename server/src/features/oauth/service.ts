@@ -45,11 +45,9 @@ export interface CallbackParams {
 
 /** A failed callback; the browser returns to the client with `?oauth_error=<code>`. */
 export class OAuthFlowError extends AppError {
-  override name = 'OAuthFlowError'
-  override status = 400
+  static override status = 400
   constructor(code: string, message: string, readonly upstream?: unknown) {
-    super(message)
-    this.code = code
+    super(message, { code })
   }
 }
 
@@ -86,7 +84,7 @@ export class OAuthService {
    */
   async complete(providerName: string, params: CallbackParams, sealedFlow: string | undefined, meta: RequestMeta): Promise<string> {
     const [name, provider] = this.#provider(providerName)
-    if (!sealedFlow && !params.state) throw coded(new BadRequestError('No OAuth sign-in is in progress; start at /auth/oauth/:provider/start'), 'OAUTH_STATE_MISSING')
+    if (!sealedFlow && !params.state) throw new BadRequestError('No OAuth sign-in is in progress; start at /auth/oauth/:provider/start', { code: 'OAUTH_STATE_MISSING' })
     const flow = sealedFlow ? this.#unseal(sealedFlow) : null
     try {
       if (!flow || flow.provider !== name || !params.state || !constantTimeEqual(flow.state, params.state)) {
@@ -109,14 +107,14 @@ export class OAuthService {
   exchange(code: string, meta: RequestMeta): LoginOutcome {
     const [providerPart, token] = code.split('.', 2)
     const name = OAUTH_PROVIDERS.find((p) => p === providerPart)
-    if (!name || !token) throw coded(new BadRequestError('This exchange code is not valid'), 'INVALID_EXCHANGE_CODE')
+    if (!name || !token) throw new BadRequestError('This exchange code is not valid', { code: 'INVALID_EXCHANGE_CODE' })
     const userId = this.#tokens.consume(token, 'oauth_exchange')
     return transaction(this.db, (tx) => {
       const user = tx.select().from(users).where(eq(users.id, userId)).get()
       // The provider prefix is not covered by the token hash, so it must name a provider this account really uses.
       const link = tx.select({ id: oauthAccounts.id }).from(oauthAccounts).where(and(eq(oauthAccounts.userId, userId), eq(oauthAccounts.provider, name))).get()
-      if (!user || !link) throw coded(new BadRequestError('This exchange code is not valid'), 'INVALID_EXCHANGE_CODE')
-      if (user.disabledAt) throw new ForbiddenError('This account is disabled', 'ACCOUNT_DISABLED')
+      if (!user || !link) throw new BadRequestError('This exchange code is not valid', { code: 'INVALID_EXCHANGE_CODE' })
+      if (user.disabledAt) throw new ForbiddenError('This account is disabled', { code: 'ACCOUNT_DISABLED' })
       if (user.mfaEnabledAt) return { kind: 'mfa' as const, userId }
       this.audit.record({ action: 'auth.oauth.login', actorUserId: userId, targetUserId: userId, meta, details: { provider: name } }, tx)
       return { kind: 'session' as const, session: this.sessions.create(userId, `oauth:${name}`, meta, tx) }
@@ -134,13 +132,13 @@ export class OAuthService {
         .where(and(eq(oauthAccounts.provider, provider), eq(oauthAccounts.providerUserId, profile.providerUserId)))
         .get()
       let userId = linked?.user.id
-      if (linked?.user.disabledAt) throw new ForbiddenError('This account is disabled', 'ACCOUNT_DISABLED')
+      if (linked?.user.disabledAt) throw new ForbiddenError('This account is disabled', { code: 'ACCOUNT_DISABLED' })
       if (!userId) {
         if (!email) throw new OAuthFlowError('OAUTH_EMAIL_MISSING', 'The provider shared no email address')
         const existing = tx.select().from(users).where(eq(users.email, email)).get()
         if (existing) {
           if (!profile.emailVerified) throw new OAuthFlowError('OAUTH_EMAIL_NOT_VERIFIED', 'The provider has not verified this email, so it cannot be linked to the existing account')
-          if (existing.disabledAt) throw new ForbiddenError('This account is disabled', 'ACCOUNT_DISABLED')
+          if (existing.disabledAt) throw new ForbiddenError('This account is disabled', { code: 'ACCOUNT_DISABLED' })
           // Whoever registered an unverified address never proved the mailbox; linking would hand them the victim's sign-in.
           if (!existing.emailVerifiedAt) throw new OAuthFlowError('OAUTH_ACCOUNT_NOT_VERIFIED', 'Confirm the email of the existing account (or sign in with its password) before linking')
           userId = existing.id
@@ -172,7 +170,7 @@ export class OAuthService {
       if (!tx.select({ id: users.id }).from(users).where(eq(users.username, candidate)).get()) return candidate
       candidate = `${base.slice(0, 25)}-${randomBytes(6).toString('hex').slice(0, 6)}`
     }
-    throw new ConflictError('Could not find a free username', 'USERNAME_TAKEN')
+    throw new ConflictError('Could not find a free username', { code: 'USERNAME_TAKEN' })
   }
 
   async #exchangeCode(name: OAuthProviderName, provider: OAuthProviderConfig, code: string, codeVerifier: string): Promise<string> {
@@ -204,7 +202,7 @@ export class OAuthService {
   #provider(name: string): [OAuthProviderName, OAuthProviderConfig] {
     const known = OAUTH_PROVIDERS.find((p) => p === name)
     const provider = known && this.config.oauth[known]
-    if (!known || !provider) throw coded(new NotFoundError(`Sign-in with "${name}" is not enabled on this server`), 'OAUTH_PROVIDER_DISABLED')
+    if (!known || !provider) throw new NotFoundError(`Sign-in with "${name}" is not enabled on this server`, { code: 'OAUTH_PROVIDER_DISABLED' })
     return [known, provider]
   }
 
@@ -215,7 +213,7 @@ export class OAuthService {
   /** The client page to return to; concatenating onto the public URL keeps it on this origin. */
   #clientUrl(path: string, params: Record<string, string>): string {
     const url = new URL(`${this.config.publicUrl}${path}`)
-    if (!CLIENT_PATH.test(path) || url.origin !== new URL(this.config.publicUrl).origin) throw coded(new BadRequestError('redirect must be a path on this site, like /chat'), 'INVALID_REDIRECT')
+    if (!CLIENT_PATH.test(path) || url.origin !== new URL(this.config.publicUrl).origin) throw new BadRequestError('redirect must be a path on this site, like /chat', { code: 'INVALID_REDIRECT' })
     for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value)
     return url.toString()
   }
@@ -273,10 +271,6 @@ function usernameBase(profile: OAuthProfile, email: string): string {
   return 'user'
 }
 
-function coded<E extends AppError>(error: E, code: string): E {
-  error.code = code
-  return error
-}
 
 function record(value: unknown): Record<string, unknown> {
   return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {}

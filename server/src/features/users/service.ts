@@ -26,7 +26,7 @@ export class UserService {
     const changes: Partial<typeof users.$inferInsert> = {}
     if (patch.displayName !== undefined) {
       const displayName = patch.displayName.trim()
-      if (!displayName) throw new ValidationError('Display name cannot be blank', [{ field: 'displayName', message: 'blank' }])
+      if (!displayName) throw new ValidationError('Display name cannot be blank', { details: [{ field: 'displayName', message: 'blank' }] })
       changes.displayName = displayName
     }
     if (patch.username !== undefined) changes.username = patch.username.toLowerCase()
@@ -34,7 +34,7 @@ export class UserService {
     return transaction(this.db, (tx) => {
       if (changes.username) {
         const other = tx.select({ id: users.id }).from(users).where(eq(users.username, changes.username)).get()
-        if (other && other.id !== userId) throw new ConflictError('This username is taken', 'USERNAME_TAKEN')
+        if (other && other.id !== userId) throw new ConflictError('This username is taken', { code: 'USERNAME_TAKEN' })
       }
       const updated = tx.update(users).set({ ...changes, updatedAt: new Date() }).where(eq(users.id, userId)).returning().get()
       if (!updated) throw new NotFoundError('User not found')
@@ -46,7 +46,7 @@ export class UserService {
   /** Changing the password signs out every other device; the current one stays signed in. */
   async changePassword(userId: string, sessionId: string, currentPassword: string, newPassword: string, meta: RequestMeta): Promise<number> {
     const user = this.get(userId)
-    if (!(await verifyPassword(currentPassword, user.passwordHash))) throw new UnauthorizedError('Current password is incorrect', 'INVALID_CREDENTIALS')
+    if (!(await verifyPassword(currentPassword, user.passwordHash))) throw new UnauthorizedError('Current password is incorrect', { code: 'INVALID_CREDENTIALS' })
     assertPasswordAcceptable(newPassword, { email: user.email, username: user.username })
     const passwordHash = await hashPassword(newPassword)
     return transaction(this.db, (tx) => {
@@ -61,8 +61,8 @@ export class UserService {
   async deleteAccount(userId: string, password: string | undefined, meta: RequestMeta): Promise<void> {
     const user = this.get(userId)
     if (user.passwordHash) {
-      if (password === undefined) throw new ValidationError('Confirm with your password', [{ field: 'password', message: 'required' }])
-      if (!(await verifyPassword(password, user.passwordHash))) throw new UnauthorizedError('Password is incorrect', 'INVALID_CREDENTIALS')
+      if (password === undefined) throw new ValidationError('Confirm with your password', { details: [{ field: 'password', message: 'required' }] })
+      if (!(await verifyPassword(password, user.passwordHash))) throw new UnauthorizedError('Password is incorrect', { code: 'INVALID_CREDENTIALS' })
     }
     transaction(this.db, (tx) => {
       tx.delete(users).where(eq(users.id, userId)).run()
