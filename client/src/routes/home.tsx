@@ -18,7 +18,9 @@ export default function Home() {
     if (params.oauth_error) setError({ status: 400, code: params.oauth_error, message: `Sign-in with the provider failed (${params.oauth_error})` })
     if (params.oauth_code) {
       try {
-        storeTokens(await call(() => api.auth.oauth.exchange.post({ code: params.oauth_code! })))
+        const reply = await call(() => api.auth.oauth.exchange.post({ code: params.oauth_code! }))
+        if ('mfaRequired' in reply) return navigate('/login', { replace: true, state: { challengeToken: reply.challengeToken } })
+        storeTokens(reply)
       } catch (failure) {
         setError(failure as ApiError)
       }

@@ -1,4 +1,4 @@
-import { A, useNavigate } from '@solidjs/router'
+import { A, useLocation, useNavigate } from '@solidjs/router'
 import { createResource, createSignal, For, Show } from 'solid-js'
 import { api, call, type ApiError } from '../api/client'
 import { setSession } from '../api/session'
@@ -14,7 +14,9 @@ export default function Login() {
   const navigate = useNavigate()
   const [error, setError] = createSignal<ApiError | null>(null)
   const [busy, setBusy] = createSignal(false)
-  const [challenge, setChallenge] = createSignal<string | null>(null)
+  // An OAuth sign-in of an account with two-factor on arrives here with its challenge.
+  const location = useLocation<{ challengeToken?: string }>()
+  const [challenge, setChallenge] = createSignal<string | null>(location.state?.challengeToken ?? null)
   const [providers] = createResource(async () => {
     const { data } = await api.auth.oauth.providers.get().catch(() => ({ data: null }))
     return data?.providers ?? []

@@ -6,6 +6,9 @@ import { clientIp, noteRequestUser } from '../../http/platform'
 import type { RequestMeta } from '../audit/service'
 import { toPublicUser } from '../users/model'
 import type { IssuedSession } from './sessions'
+import type { LoginOutcome } from './service'
+
+const MFA_CHALLENGE_TTL_SECONDS = 300
 
 export interface AccessClaims {
   sub: string
@@ -56,11 +59,10 @@ export function authGuard(ctx: AppContext) {
 
   return new Elysia({ name: 'auth-guard', seed: ctx.id })
     .use(jwt({ name: 'accessJwt', secret: config.jwtSecret, alg: 'HS256', exp: `${config.accessTokenTtlSeconds}s` }))
-    .use(jwt({ name: 'challengeJwt', secret: `${config.jwtSecret}:mfa-challenge`, alg: 'HS256', exp: '5m' }))
-    .derive({ as: 'scoped' }, ({ request, server, accessJwt }) => ({
-      meta: { ip: clientIp(ctx, request, server), userAgent: request.headers.get('user-agent')?.slice(0, 512) ?? null } as RequestMeta,
+    .use(jwt({ name: 'challengeJwt', secret: `${config.jwtSecret}:mfa-challenge`, alg: 'HS256', exp: `${MFA_CHALLENGE_TTL_SECONDS}s` }))
+    .derive({ as: 'scoped' }, ({ request, server, accessJwt, challengeJwt }) => {
       /** Turns a fresh session into the token pair a client stores. */
-      async issueTokens(session: IssuedSession) {
+      async function issueTokens(session: IssuedSession) {
         const accessToken = await accessJwt.sign({ sub: session.userId, sid: session.sessionId, typ: 'access' })
         return {
           tokenType: 'Bearer' as const,
@@ -71,8 +73,16 @@ export function authGuard(ctx: AppContext) {
           sessionId: session.sessionId,
           user: toPublicUser(services.users.get(session.userId)),
         }
-      },
-    }))
+      }
+      /** Answers a finished first factor: tokens, or a 5-minute challenge when two-factor is on. */
+      async function completeSignIn(outcome: LoginOutcome) {
+        if (outcome.kind === 'session') return issueTokens(outcome.session)
+        const challengeToken = await challengeJwt.sign({ sub: outcome.userId, typ: 'mfa_challenge' })
+        return { mfaRequired: true as const, challengeToken, expiresIn: MFA_CHALLENGE_TTL_SECONDS }
+      }
+      const meta: RequestMeta = { ip: clientIp(ctx, request, server), userAgent: request.headers.get('user-agent')?.slice(0, 512) ?? null }
+      return { meta, issueTokens, completeSignIn }
+    })
     .macro({
       auth: {
         async resolve(context) {

@@ -21,14 +21,7 @@ export function authRoutes(ctx: AppContext) {
       response: { 201: Tokens, ...errors(400, 409, 413, 422, 429) },
       detail: { summary: 'Create an account and sign in', description: 'The first account on a server becomes its administrator. A verification mail is sent.' },
     })
-    .post('/login', async ({ body, meta, issueTokens, challengeJwt }) => {
-      const outcome = await auth.login(body.login, body.password, meta)
-      if (outcome.kind === 'mfa') {
-        const challengeToken = await challengeJwt.sign({ sub: outcome.userId, typ: 'mfa_challenge' })
-        return { mfaRequired: true as const, challengeToken, expiresIn: 300 }
-      }
-      return issueTokens(outcome.session)
-    }, {
+    .post('/login', async ({ body, meta, completeSignIn }) => completeSignIn(await auth.login(body.login, body.password, meta)), {
       body: LoginBody,
       response: { 200: t.Union([Tokens, MfaChallenge]), ...errors(400, 401, 403, 413, 422, 429) },
       detail: { summary: 'Sign in with email or username and password', description: 'Answers 200 with tokens, or with `{ mfaRequired: true, challengeToken }` when two-factor authentication is on. After 5 failures per account and address in 15 minutes, answers 429.' },

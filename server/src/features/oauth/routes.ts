@@ -47,14 +47,7 @@ export function oauthRoutes(ctx: AppContext) {
           'Checks the state, exchanges the code (with the PKCE verifier), then signs in the linked account, links an existing account by a verified email, or creates one. Redirects to the client path with `?oauth_code=<code>` (swap it at POST /auth/oauth/exchange) or `?oauth_error=<CODE>`. Without the cookie and without a state there is no flow to return to: 400 `OAUTH_STATE_MISSING`.',
       },
     })
-    .post('/exchange', async ({ body, meta, issueTokens, challengeJwt }) => {
-      const outcome = oauth.exchange(body.code, meta)
-      if (outcome.kind === 'mfa') {
-        const challengeToken = await challengeJwt.sign({ sub: outcome.userId, typ: 'mfa_challenge' })
-        return { mfaRequired: true as const, challengeToken, expiresIn: 300 }
-      }
-      return issueTokens(outcome.session)
-    }, {
+    .post('/exchange', ({ body, meta, completeSignIn }) => completeSignIn(oauth.exchange(body.code, meta)), {
       body: ExchangeBody,
       response: { 200: t.Union([Tokens, MfaChallenge]), ...errors(400, 403, 413, 422, 429) },
       detail: {
