@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { loadConfig } from '../src/config'
 import { createContext, type AppContext } from '../src/context'
 import { createApp } from '../src/app'
-import { totpAt } from '../src/lib/totp'
+import { totpAt, totpStep } from '../src/lib/totp'
 
 export interface TestResponse<T = any> {
   status: number
@@ -107,8 +107,26 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
   return server
 }
 
-export function totpNow(secret: string): string {
+const lastStepUsed = new Map<string, number>()
+
+/** The code of the current time step, for requests that are refused before the code is checked. */
+export function currentTotp(secret: string): string {
   return totpAt(secret, Date.now())
+}
+
+/**
+ * A code the server will accept now: the server refuses a time step it has seen, so each call moves
+ * to the next unused step within the ±1 drift window, waiting for the clock when all three are used.
+ */
+export async function totpNow(secret: string): Promise<string> {
+  let current = totpStep(Date.now())
+  const step = Math.max(current, (lastStepUsed.get(secret) ?? -Infinity) + 1)
+  while (step > current + 1) {
+    await Bun.sleep(1000)
+    current = totpStep(Date.now())
+  }
+  lastStepUsed.set(secret, step)
+  return totpAt(secret, step * 30_000)
 }
 
 export function expectErrorShape(body: any, code?: string): void {

@@ -43,7 +43,7 @@ export function generateTotpSecret(): string {
 
 /** RFC 6238 TOTP (SHA-1, 6 digits, 30 s), the parameters every authenticator app supports. */
 export function totpAt(secret: string, timeMs: number, stepSeconds = 30): string {
-  const counter = Math.floor(timeMs / 1000 / stepSeconds)
+  const counter = totpStep(timeMs, stepSeconds)
   const message = Buffer.alloc(8)
   message.writeBigUInt64BE(BigInt(counter))
   const digest = createHmac('sha1', base32Decode(secret)).update(message).digest()
@@ -52,14 +52,21 @@ export function totpAt(secret: string, timeMs: number, stepSeconds = 30): string
   return code.toString().padStart(6, '0')
 }
 
-/** Accepts the current step and one either side, for clock drift. */
-export function verifyTotp(secret: string, code: string, nowMs = Date.now()): boolean {
-  if (!/^\d{6}$/.test(code)) return false
-  let ok = false
+export function totpStep(timeMs: number, stepSeconds = 30): number {
+  return Math.floor(timeMs / 1000 / stepSeconds)
+}
+
+/**
+ * The time step a code belongs to, accepting the current step and one either side for clock drift;
+ * null when it matches none. Callers refuse steps at or before the last one used (no replay).
+ */
+export function matchTotpStep(secret: string, code: string, nowMs = Date.now()): number | null {
+  if (!/^\d{6}$/.test(code)) return null
+  let matched: number | null = null
   for (const drift of [-1, 0, 1]) {
-    if (constantTimeEqual(totpAt(secret, nowMs + drift * 30_000), code)) ok = true
+    if (constantTimeEqual(totpAt(secret, nowMs + drift * 30_000), code)) matched = totpStep(nowMs) + drift
   }
-  return ok
+  return matched
 }
 
 export function otpauthUri(secret: string, account: string, issuer: string): string {

@@ -14,6 +14,8 @@ export const users = sqliteTable('users', {
   disabledAt: timestamp('disabled_at'),
   mfaSecret: text('mfa_secret'),
   mfaEnabledAt: timestamp('mfa_enabled_at'),
+  /** The last TOTP time step accepted; codes of that step or earlier are refused (no replay). */
+  mfaLastUsedStep: integer('mfa_last_used_step'),
   createdAt: timestamp('created_at').notNull(),
   updatedAt: timestamp('updated_at').notNull(),
 }, (table) => [

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { SignJWT } from 'jose'
-import { expectErrorShape, startServer, totpNow, type Session, type TestServer } from '../../../test/harness'
+import { currentTotp, expectErrorShape, startServer, totpNow, type Session, type TestServer } from '../../../test/harness'
 import { totpAt } from '../../lib/totp'
 
 let server: TestServer
@@ -24,7 +24,7 @@ function wrongCode(secret: string): string {
 async function enableMfa(session: Session): Promise<{ secret: string; recoveryCodes: string[] }> {
   const setup = await server.request('POST', '/users/me/mfa/setup', { token: session.accessToken })
   expect(setup.status).toBe(200)
-  const confirm = await server.request('POST', '/users/me/mfa/confirm', { token: session.accessToken, body: { code: totpNow(setup.body.secret) } })
+  const confirm = await server.request('POST', '/users/me/mfa/confirm', { token: session.accessToken, body: { code: await totpNow(setup.body.secret) } })
   expect(confirm.status).toBe(200)
   return { secret: setup.body.secret, recoveryCodes: confirm.body.recoveryCodes }
 }
@@ -75,7 +75,7 @@ describe('setup and confirm', () => {
     expectErrorShape(wrong.body, 'INVALID_MFA_CODE')
     expect((await server.request('GET', '/users/me/mfa', { token: session.accessToken })).body.enabled).toBe(false)
 
-    const right = await server.request('POST', '/users/me/mfa/confirm', { token: session.accessToken, body: { code: totpNow(setup.body.secret) } })
+    const right = await server.request('POST', '/users/me/mfa/confirm', { token: session.accessToken, body: { code: await totpNow(setup.body.secret) } })
     expect(right.status).toBe(200)
     expect(right.body.recoveryCodes).toHaveLength(10)
     expect(new Set(right.body.recoveryCodes).size).toBe(10)
@@ -121,7 +121,7 @@ describe('sign-in with MFA', () => {
     expect(wrong.status).toBe(401)
     expectErrorShape(wrong.body, 'INVALID_MFA_CODE')
 
-    const right = await verify(login.body.challengeToken, { code: totpNow(secret) })
+    const right = await verify(login.body.challengeToken, { code: await totpNow(secret) })
     expect(right.status).toBe(200)
     expect(right.body.user.id).toBe(session.user.id)
     const me = await server.request('GET', '/users/me', { token: right.body.accessToken })
@@ -129,6 +129,16 @@ describe('sign-in with MFA', () => {
     const sessions = await server.request('GET', '/users/me/sessions', { token: right.body.accessToken })
     expect(sessions.body.find((s: any) => s.current).method).toBe('mfa')
     expect((await server.request('POST', '/auth/refresh', { body: { refreshToken: right.body.refreshToken } })).status).toBe(200)
+  })
+
+  test('a TOTP code works once: replaying it, even on a fresh challenge, is refused', async () => {
+    const session = await server.register()
+    const { secret } = await enableMfa(session)
+    const code = await totpNow(secret)
+    expect((await verify(await challenge(session), { code })).status).toBe(200)
+    const replay = await verify(await challenge(session), { code })
+    expect(replay.status).toBe(401)
+    expectErrorShape(replay.body, 'INVALID_MFA_CODE')
   })
 
   test('a recovery code signs in once (in any case, with or without the dash); a second use fails', async () => {
@@ -154,7 +164,7 @@ describe('sign-in with MFA', () => {
     const { secret } = await enableMfa(session)
     const challengeToken = await challenge(session)
     for (let i = 0; i < 5; i++) expect((await verify(challengeToken, { code: wrongCode(secret) })).status).toBe(401)
-    const locked = await verify(challengeToken, { code: totpNow(secret) })
+    const locked = await verify(challengeToken, { code: currentTotp(secret) })
     expect(locked.status).toBe(429)
     expectErrorShape(locked.body, 'MFA_THROTTLED')
     expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(0)
@@ -176,7 +186,7 @@ describe('sign-in with MFA', () => {
       .sign(new TextEncoder().encode('not-the-server-secret-but-long-enough-1234'))
     const wrongType = await new SignJWT({ sub: session.user.id, typ: 'access' }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('5m').sign(secretKey)
     for (const challengeToken of [expired, forged, wrongType, session.accessToken, 'garbage']) {
-      const response = await verify(challengeToken, { code: totpNow(secret) })
+      const response = await verify(challengeToken, { code: currentTotp(secret) })
       expect(response.status).toBe(401)
       expectErrorShape(response.body, 'INVALID_CHALLENGE')
     }
@@ -201,18 +211,18 @@ describe('managing MFA', () => {
     expectErrorShape(wrong.body, 'INVALID_MFA_CODE')
     expect((await server.request('GET', '/users/me/mfa', { token: session.accessToken })).body.enabled).toBe(true)
 
-    const disabled = await server.request('POST', '/users/me/mfa/disable', { token: session.accessToken, body: { code: totpNow(secret) } })
+    const disabled = await server.request('POST', '/users/me/mfa/disable', { token: session.accessToken, body: { code: await totpNow(secret) } })
     expect(disabled.status).toBe(204)
     expect((await server.request('GET', '/users/me/mfa', { token: session.accessToken })).body).toEqual({ enabled: false, recoveryCodesRemaining: 0 })
     const login = await server.login(session.user.email, session.password)
     expect(login.status).toBe(200)
     expect(login.body.mfaRequired).toBeUndefined()
     expect(login.body.accessToken).toBeString()
-    const stale = await verify(pending, { code: totpNow(secret) })
+    const stale = await verify(pending, { code: currentTotp(secret) })
     expect(stale.status).toBe(401)
     expectErrorShape(stale.body, 'INVALID_CHALLENGE')
 
-    const twice = await server.request('POST', '/users/me/mfa/disable', { token: session.accessToken, body: { code: totpNow(secret) } })
+    const twice = await server.request('POST', '/users/me/mfa/disable', { token: session.accessToken, body: { code: currentTotp(secret) } })
     expect(twice.status).toBe(409)
     expectErrorShape(twice.body, 'MFA_NOT_ENABLED')
     const actions = await auditActions(session.user.id)
@@ -238,7 +248,7 @@ describe('managing MFA', () => {
     expect(wrong.status).toBe(401)
     expectErrorShape(wrong.body, 'INVALID_MFA_CODE')
 
-    const fresh = await server.request('POST', '/users/me/mfa/recovery-codes', { token: session.accessToken, body: { code: totpNow(secret) } })
+    const fresh = await server.request('POST', '/users/me/mfa/recovery-codes', { token: session.accessToken, body: { code: await totpNow(secret) } })
     expect(fresh.status).toBe(200)
     expect(fresh.body.recoveryCodes).toHaveLength(10)
     expect(fresh.body.recoveryCodes.filter((code: string) => old.includes(code))).toEqual([])

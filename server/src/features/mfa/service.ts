@@ -1,4 +1,4 @@
-import { and, eq, isNull } from 'drizzle-orm'
+import { and, eq, isNull, lt, or } from 'drizzle-orm'
 import { createHmac } from 'node:crypto'
 import QRCode from 'qrcode'
 import type { Config } from '../../config'
@@ -8,7 +8,7 @@ import { recoveryCodes, users } from '../../db/schema'
 import { BadRequestError, ConflictError, RateLimitedError, UnauthorizedError } from '../../errors'
 import type { RateLimiter } from '../../http/rate-limiter'
 import { newId, randomToken } from '../../lib/crypto'
-import { generateTotpSecret, otpauthUri, verifyTotp } from '../../lib/totp'
+import { generateTotpSecret, matchTotpStep, otpauthUri } from '../../lib/totp'
 import type { AuditService, RequestMeta } from '../audit/service'
 import { verifyPassword } from '../auth/passwords'
 
@@ -38,7 +38,7 @@ export class MfaService {
     const user = this.#user(userId)
     if (user.mfaEnabledAt) throw new ConflictError('Two-factor authentication is already enabled', { code: 'MFA_ALREADY_ENABLED' })
     const secret = generateTotpSecret()
-    this.db.update(users).set({ mfaSecret: secret, updatedAt: new Date() }).where(eq(users.id, userId)).run()
+    this.db.update(users).set({ mfaSecret: secret, mfaLastUsedStep: null, updatedAt: new Date() }).where(eq(users.id, userId)).run()
     const uri = otpauthUri(secret, user.email, 'Parley')
     const qrSvg = await QRCode.toString(uri, { type: 'svg', margin: 1 })
     return { secret, otpauthUri: uri, qrSvg }
@@ -96,7 +96,7 @@ export class MfaService {
     const state = await this.limiter.peek(key, maxFailures)
     if (!state.allowed) throw new RateLimitedError('Too many wrong codes; try again later', state.retryAfterSeconds, { code: 'MFA_THROTTLED' })
     let ok = false
-    if (factor.code && user.mfaSecret) ok = verifyTotp(user.mfaSecret, factor.code)
+    if (factor.code && user.mfaSecret) ok = this.#consumeTotp(user.id, user.mfaSecret, factor.code)
     else if (factor.recoveryCode) ok = this.#consumeRecoveryCode(user.id, factor.recoveryCode)
     if (!factor.code && !factor.recoveryCode) throw new BadRequestError('Provide a code or a recovery code')
     if (!ok) {
@@ -105,6 +105,19 @@ export class MfaService {
       throw new UnauthorizedError('The code is not valid', { code: 'INVALID_MFA_CODE' })
     }
     await this.limiter.reset(key)
+  }
+
+  /** Accepts a code once: its time step must be later than the last one used, claimed atomically. */
+  #consumeTotp(userId: string, secret: string, code: string): boolean {
+    const step = matchTotpStep(secret, code)
+    if (step === null) return false
+    const claimed = this.db
+      .update(users)
+      .set({ mfaLastUsedStep: step })
+      .where(and(eq(users.id, userId), or(isNull(users.mfaLastUsedStep), lt(users.mfaLastUsedStep, step))))
+      .returning({ id: users.id })
+      .all()
+    return claimed.length === 1
   }
 
   #consumeRecoveryCode(userId: string, code: string): boolean {

@@ -249,7 +249,7 @@ describe('linking rules', () => {
     userinfo = { sub: 'google-erin', email: 'erin@example.test', email_verified: true }
     const { tokens } = await signIn('google')
     const setup = await server.request('POST', '/users/me/mfa/setup', { token: tokens.accessToken })
-    const confirm = await server.request('POST', '/users/me/mfa/confirm', { token: tokens.accessToken, body: { code: totpNow(setup.body.secret) } })
+    const confirm = await server.request('POST', '/users/me/mfa/confirm', { token: tokens.accessToken, body: { code: await totpNow(setup.body.secret) } })
     expect(confirm.status).toBe(200)
     const flow = await browse('google')
     const challenge = await exchange(flow.landing.searchParams.get('oauth_code')!)
