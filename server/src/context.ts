@@ -8,6 +8,7 @@ import { MailService } from './features/mail/service'
 import { AuditService } from './features/audit/service'
 import { newId } from './lib/crypto'
 import { SessionService } from './features/auth/sessions'
+import { AttemptThrottle } from './features/auth/attempts'
 import { AuthService } from './features/auth/service'
 import { MfaService } from './features/mfa/service'
 import { UserService } from './features/users/service'
@@ -61,12 +62,13 @@ export function createContext(config: Config): AppContext {
   const mail = new MailService(db, log, config.mail.smtpUrl, config.mail.from)
   const audit = new AuditService(db)
   const sessions = new SessionService(db, config, audit)
-  const mfa = new MfaService(db, config, limiter, audit)
+  const attempts = new AttemptThrottle(limiter, config)
+  const mfa = new MfaService(db, config, attempts, audit)
   const services: Services = {
     sessions,
     mfa,
-    auth: new AuthService(db, config, sessions, mfa, limiter, mail, audit),
-    users: new UserService(db, sessions, audit),
+    auth: new AuthService(db, config, sessions, mfa, limiter, attempts, mail, audit),
+    users: new UserService(db, sessions, attempts, audit),
     admin: new AdminService(db, sessions, audit),
     oauth: new OAuthService(db, config, sessions, audit, log),
   }

@@ -117,6 +117,14 @@ describe('users', () => {
     const last = await server.request('PUT', `/admin/users/${admin.user.id}/role`, { token: admin.accessToken, body: { role: 'user' } })
     expect(last.status).toBe(409)
     expectErrorShape(last.body, 'LAST_ADMIN')
+
+    // A disabled admin cannot run the platform, so it does not count as a second administrator.
+    const dormant = await server.register()
+    expect((await server.request('PUT', `/admin/users/${dormant.user.id}/role`, { token: admin.accessToken, body: { role: 'admin' } })).status).toBe(200)
+    expect((await server.request('POST', `/admin/users/${dormant.user.id}/disable`, { token: admin.accessToken })).status).toBe(200)
+    const stillLast = await server.request('PUT', `/admin/users/${admin.user.id}/role`, { token: admin.accessToken, body: { role: 'user' } })
+    expect(stillLast.status).toBe(409)
+    expectErrorShape(stillLast.body, 'LAST_ADMIN')
     expect((await server.request('GET', '/users/me', { token: admin.accessToken })).body.role).toBe('admin')
 
     const invalid = await server.request('PUT', `/admin/users/${deputy.user.id}/role`, { token: admin.accessToken, body: { role: 'owner' } })

@@ -1,4 +1,4 @@
-import { asc, count, eq, or, sql, type SQL, type AnyColumn } from 'drizzle-orm'
+import { and, asc, count, eq, isNull, or, sql, type SQL, type AnyColumn } from 'drizzle-orm'
 import type { Db } from '../../db/client'
 import { transaction } from '../../db/client'
 import { users } from '../../db/schema'
@@ -38,8 +38,9 @@ export class AdminService {
     return transaction(this.db, (tx) => {
       const current = tx.select().from(users).where(eq(users.id, userId)).get()
       if (!current) throw new NotFoundError('User not found')
-      if (current.role === 'admin' && role === 'user') {
-        const admins = tx.select({ n: count() }).from(users).where(eq(users.role, 'admin')).get()?.n ?? 0
+      if (current.role === 'admin' && !current.disabledAt && role === 'user') {
+        // Only admins who can still sign in count: a disabled admin cannot run the platform.
+        const admins = tx.select({ n: count() }).from(users).where(and(eq(users.role, 'admin'), isNull(users.disabledAt))).get()?.n ?? 0
         if (admins <= 1) throw new ConflictError('The platform needs at least one administrator', { code: 'LAST_ADMIN' })
       }
       const user = tx.update(users).set({ role, updatedAt: new Date() }).where(eq(users.id, userId)).returning().get()!

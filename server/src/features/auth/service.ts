@@ -10,6 +10,7 @@ import type { AuditService, RequestMeta } from '../audit/service'
 import type { MailService } from '../mail/service'
 import type { MfaService, SecondFactor } from '../mfa/service'
 import { OneTimeTokens } from './one-time-tokens'
+import type { AttemptThrottle } from './attempts'
 import { assertPasswordAcceptable, hashPassword, verifyPassword } from './passwords'
 import type { IssuedSession, SessionService } from './sessions'
 
@@ -39,6 +40,7 @@ export class AuthService {
     private sessions: SessionService,
     private mfa: MfaService,
     private limiter: RateLimiter,
+    private attempts: AttemptThrottle,
     private mail: MailService,
     private audit: AuditService,
   ) {
@@ -69,20 +71,20 @@ export class AuthService {
     const identifier = login.trim().toLowerCase()
     const user = this.db.select().from(users).where(or(eq(users.email, identifier), eq(users.username, identifier))).get()
     const throttleKey = `login:${user?.id ?? identifier}:${meta.ip ?? 'unknown'}`
-    const { maxFailures, windowSeconds } = this.config.loginThrottle
-    const state = await this.limiter.peek(throttleKey, maxFailures)
-    if (!state.allowed) {
+    try {
+      await this.attempts.assertOpen(throttleKey, 'LOGIN_THROTTLED', 'Too many failed sign-in attempts; try again later')
+    } catch (error) {
       this.audit.record({ action: 'auth.login.throttled', targetUserId: user?.id ?? null, meta })
-      throw new RateLimitedError('Too many failed sign-in attempts; try again later', state.retryAfterSeconds, { code: 'LOGIN_THROTTLED' })
+      throw error
     }
     const ok = await verifyPassword(password, user?.passwordHash ?? null)
     if (!user || !ok) {
-      await this.limiter.hit(throttleKey, maxFailures, windowSeconds * 1000)
+      await this.attempts.failed(throttleKey)
       this.audit.record({ action: 'auth.login.failure', targetUserId: user?.id ?? null, meta, details: { reason: user ? 'bad_password' : 'unknown_account' } })
       throw new UnauthorizedError('Email/username or password is incorrect', { code: 'INVALID_CREDENTIALS' })
     }
     if (user.disabledAt) throw new ForbiddenError('This account is disabled', { code: 'ACCOUNT_DISABLED' })
-    await this.limiter.reset(throttleKey)
+    await this.attempts.succeeded(throttleKey)
     if (user.mfaEnabledAt) return { kind: 'mfa', userId: user.id }
     return transaction(this.db, (tx) => {
       this.audit.record({ action: 'auth.login.success', actorUserId: user.id, targetUserId: user.id, meta, details: { method: 'password' } }, tx)

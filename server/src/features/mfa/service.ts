@@ -5,12 +5,11 @@ import type { Config } from '../../config'
 import type { Db } from '../../db/client'
 import { transaction } from '../../db/client'
 import { recoveryCodes, users } from '../../db/schema'
-import { BadRequestError, ConflictError, RateLimitedError, UnauthorizedError } from '../../errors'
-import type { RateLimiter } from '../../http/rate-limiter'
+import { BadRequestError, ConflictError, UnauthorizedError } from '../../errors'
 import { newId, randomToken } from '../../lib/crypto'
 import { generateTotpSecret, matchTotpStep, otpauthUri } from '../../lib/totp'
 import type { AuditService, RequestMeta } from '../audit/service'
-import { verifyPassword } from '../auth/passwords'
+import type { AttemptThrottle } from '../auth/attempts'
 
 export const RECOVERY_CODE_COUNT = 10
 type UserRow = typeof users.$inferSelect
@@ -22,7 +21,7 @@ export interface SecondFactor {
 
 /** TOTP second factor with single-use recovery codes (stored as keyed hashes). */
 export class MfaService {
-  constructor(private db: Db, private config: Config, private limiter: RateLimiter, private audit: AuditService) {}
+  constructor(private db: Db, private config: Config, private attempts: AttemptThrottle, private audit: AuditService) {}
 
   #hashCode(code: string): string {
     return createHmac('sha256', this.config.jwtSecret).update(code.replace(/[\s-]/g, '').toLowerCase()).digest('hex')
@@ -60,7 +59,7 @@ export class MfaService {
     const user = this.#user(userId)
     if (!user.mfaEnabledAt) throw new ConflictError('Two-factor authentication is not enabled', { code: 'MFA_NOT_ENABLED' })
     if (proof.password !== undefined && !proof.code && !proof.recoveryCode) {
-      if (!(await verifyPassword(proof.password, user.passwordHash))) throw new UnauthorizedError('Password is incorrect', { code: 'INVALID_CREDENTIALS' })
+      await this.attempts.confirmPassword(user, proof.password)
     } else {
       await this.#assertCode(user, proof, meta)
     }
@@ -92,19 +91,17 @@ export class MfaService {
 
   async #assertCode(user: UserRow, factor: SecondFactor, meta: RequestMeta): Promise<void> {
     const key = `mfa:${user.id}`
-    const { maxFailures, windowSeconds } = this.config.loginThrottle
-    const state = await this.limiter.peek(key, maxFailures)
-    if (!state.allowed) throw new RateLimitedError('Too many wrong codes; try again later', state.retryAfterSeconds, { code: 'MFA_THROTTLED' })
+    await this.attempts.assertOpen(key, 'MFA_THROTTLED', 'Too many wrong codes; try again later')
     let ok = false
     if (factor.code && user.mfaSecret) ok = this.#consumeTotp(user.id, user.mfaSecret, factor.code)
     else if (factor.recoveryCode) ok = this.#consumeRecoveryCode(user.id, factor.recoveryCode)
     if (!factor.code && !factor.recoveryCode) throw new BadRequestError('Provide a code or a recovery code')
     if (!ok) {
-      await this.limiter.hit(key, maxFailures, windowSeconds * 1000)
+      await this.attempts.failed(key)
       this.audit.record({ action: 'user.mfa.failure', targetUserId: user.id, meta })
       throw new UnauthorizedError('The code is not valid', { code: 'INVALID_MFA_CODE' })
     }
-    await this.limiter.reset(key)
+    await this.attempts.succeeded(key)
   }
 
   /** Accepts a code once: its time step must be later than the last one used, claimed atomically. */

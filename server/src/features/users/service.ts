@@ -2,9 +2,10 @@ import { eq } from 'drizzle-orm'
 import type { Db } from '../../db/client'
 import { transaction } from '../../db/client'
 import { users } from '../../db/schema'
-import { ConflictError, NotFoundError, UnauthorizedError, ValidationError } from '../../errors'
+import { ConflictError, NotFoundError, ValidationError } from '../../errors'
 import type { AuditService, RequestMeta } from '../audit/service'
-import { assertPasswordAcceptable, hashPassword, verifyPassword } from '../auth/passwords'
+import { assertPasswordAcceptable, hashPassword } from '../auth/passwords'
+import type { AttemptThrottle } from '../auth/attempts'
 import type { SessionService } from '../auth/sessions'
 
 export interface ProfilePatch {
@@ -14,7 +15,7 @@ export interface ProfilePatch {
 }
 
 export class UserService {
-  constructor(private db: Db, private sessions: SessionService, private audit: AuditService) {}
+  constructor(private db: Db, private sessions: SessionService, private attempts: AttemptThrottle, private audit: AuditService) {}
 
   get(userId: string) {
     const user = this.db.select().from(users).where(eq(users.id, userId)).get()
@@ -46,7 +47,7 @@ export class UserService {
   /** Changing the password signs out every other device; the current one stays signed in. */
   async changePassword(userId: string, sessionId: string, currentPassword: string, newPassword: string, meta: RequestMeta): Promise<number> {
     const user = this.get(userId)
-    if (!(await verifyPassword(currentPassword, user.passwordHash))) throw new UnauthorizedError('Current password is incorrect', { code: 'INVALID_CREDENTIALS' })
+    await this.attempts.confirmPassword(user, currentPassword)
     assertPasswordAcceptable(newPassword, { email: user.email, username: user.username })
     const passwordHash = await hashPassword(newPassword)
     return transaction(this.db, (tx) => {
@@ -62,7 +63,7 @@ export class UserService {
     const user = this.get(userId)
     if (user.passwordHash) {
       if (password === undefined) throw new ValidationError('Confirm with your password', { details: [{ field: 'password', message: 'required' }] })
-      if (!(await verifyPassword(password, user.passwordHash))) throw new UnauthorizedError('Password is incorrect', { code: 'INVALID_CREDENTIALS' })
+      await this.attempts.confirmPassword(user, password)
     }
     transaction(this.db, (tx) => {
       tx.delete(users).where(eq(users.id, userId)).run()

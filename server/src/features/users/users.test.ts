@@ -56,6 +56,21 @@ describe('change password', () => {
     expect((await server.login(session.user.email, session.password)).status).toBe(200)
   })
 
+  test('wrong passwords on re-authentication are throttled like sign-in: change password, delete account and MFA disable share one budget', async () => {
+    const session = await server.register()
+    const wrong = { currentPassword: 'not my password', newPassword: 'a new long password' }
+    for (let i = 0; i < 3; i++) expect((await server.request('POST', '/users/me/password', { token: session.accessToken, body: wrong })).status).toBe(401)
+    expect((await server.request('DELETE', '/users/me', { token: session.accessToken, body: { password: 'not my password' } })).status).toBe(401)
+    expect((await server.request('POST', '/users/me/mfa/setup', { token: session.accessToken })).status).toBe(200)
+    expect((await server.request('POST', '/users/me/password', { token: session.accessToken, body: wrong })).status).toBe(401)
+    const locked = await server.request('POST', '/users/me/password', { token: session.accessToken, body: { currentPassword: session.password, newPassword: 'a new long password' } })
+    expect(locked.status).toBe(429)
+    expectErrorShape(locked.body, 'PASSWORD_THROTTLED')
+    expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(0)
+    expect((await server.request('DELETE', '/users/me', { token: session.accessToken, body: { password: session.password } })).status).toBe(429)
+    expect((await server.request('GET', '/users/me', { token: session.accessToken })).status).toBe(200)
+  })
+
   test('a too-short new password is 422', async () => {
     const session = await server.register()
     const response = await server.request('POST', '/users/me/password', { token: session.accessToken, body: { currentPassword: session.password, newPassword: 'short' } })
