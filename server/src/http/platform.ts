@@ -78,11 +78,12 @@ export function platform(ctx: AppContext) {
       Object.assign(set.headers, securityHeaders(request, url, config))
 
       const origin = request.headers.get('origin')
+      // Answers differ by Origin whenever an allow-list exists, so caches must key on it for every origin.
+      if (allowedOrigins.size > 0) set.headers['vary'] = 'Origin'
       if (origin && allowedOrigins.has(origin)) {
         set.headers['access-control-allow-origin'] = origin
         set.headers['access-control-allow-credentials'] = 'true'
         set.headers['access-control-expose-headers'] = 'x-request-id, retry-after'
-        set.headers['vary'] = 'Origin'
         if (request.method === 'OPTIONS') {
           set.headers['access-control-allow-methods'] = 'GET, POST, PUT, PATCH, DELETE, OPTIONS'
           set.headers['access-control-allow-headers'] = request.headers.get('access-control-request-headers') ?? 'authorization, content-type'

@@ -149,6 +149,7 @@ export class AuthService {
     await this.mail.send({
       to: email,
       kind: 'reset_password',
+      secrets: [token],
       subject: 'Reset your Parley password',
       text: `Someone asked to reset the password of your Parley account.\n\nReset it here within one hour:\n${link}\n\nToken: ${token}\n\nIf it was not you, ignore this mail; your password stays the same.`,
     })
@@ -173,6 +174,7 @@ export class AuthService {
     await this.mail.send({
       to: email,
       kind: 'verify_email',
+      secrets: [token],
       subject: 'Confirm your email for Parley',
       text: `Welcome to Parley!\n\nConfirm your email address within 24 hours:\n${link}\n\nToken: ${token}`,
     })

@@ -11,6 +11,8 @@ export interface OutgoingMail {
   subject: string
   text: string
   kind: string
+  /** Values (tokens, links) masked in the stored copy once SMTP delivered the mail. */
+  secrets?: string[]
 }
 
 /**
@@ -28,13 +30,15 @@ export class MailService {
     return this.#transport !== null
   }
 
-  async send(mail: OutgoingMail): Promise<string> {
+  async send({ secrets = [], ...mail }: OutgoingMail): Promise<string> {
     const id = newId()
     this.db.insert(mailOutbox).values({ id, ...mail, status: 'stored', createdAt: new Date() }).run()
     if (!this.#transport) return id
     try {
       await this.#transport.sendMail({ from: this.from, to: mail.to, subject: mail.subject, text: mail.text })
-      this.db.update(mailOutbox).set({ status: 'sent', sentAt: new Date() }).where(eq(mailOutbox.id, id)).run()
+      // Once the mailbox has it, the outbox copy must not let an admin use someone's reset or verification link.
+      const redacted = secrets.reduce((text, secret) => text.replaceAll(secret, '[redacted]'), mail.text)
+      this.db.update(mailOutbox).set({ status: 'sent', sentAt: new Date(), text: redacted }).where(eq(mailOutbox.id, id)).run()
     } catch (error) {
       this.log.warn('send() [smtp failed]', { mailId: id, kind: mail.kind, ...errorFields(error) })
       this.db.update(mailOutbox).set({ status: 'failed', error: error instanceof Error ? error.message : String(error) }).where(eq(mailOutbox.id, id)).run()
