@@ -1,10 +1,11 @@
 import { defineConfig } from 'vite'
 import solid from 'vite-plugin-solid'
+import { fileURLToPath } from 'node:url'
 
 const api = process.env.PARLEY_API_URL ?? 'http://localhost:3000'
 
 export default defineConfig({
-  root: __dirname,
+  root: fileURLToPath(new URL('.', import.meta.url)),
   plugins: [solid()],
   build: { outDir: 'dist', emptyOutDir: true, target: 'es2022' },
   server: {
