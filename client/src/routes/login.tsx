@@ -1,8 +1,9 @@
-import { A, useLocation, useNavigate } from '@solidjs/router'
+import { A, useLocation, useNavigate, useSearchParams } from '@solidjs/router'
 import { createResource, createSignal, For, Show } from 'solid-js'
-import { api, call, type ApiError } from '../api/client'
+import { api, call } from '../api/client'
+import { createFormAction } from '../ui/form-action'
 import { setSession } from '../api/session'
-import { AuthCard, ErrorBanner } from '../ui/parts'
+import { AuthCard, ErrorBanner, Notice } from '../ui/parts'
 
 type TokenReply = { accessToken: string; refreshToken: string; user: { id: string } }
 
@@ -12,46 +13,36 @@ export function storeTokens(reply: TokenReply) {
 
 export default function Login() {
   const navigate = useNavigate()
-  const [error, setError] = createSignal<ApiError | null>(null)
-  const [busy, setBusy] = createSignal(false)
   // An OAuth sign-in of an account with two-factor on arrives here with its challenge.
   const location = useLocation<{ challengeToken?: string }>()
+  const [params] = useSearchParams<{ reset?: string }>()
   const [challenge, setChallenge] = createSignal<string | null>(location.state?.challengeToken ?? null)
   const [providers] = createResource(async () => {
     const { data } = await api.auth.oauth.providers.get().catch(() => ({ data: null }))
     return data?.providers ?? []
   })
 
-  async function submit(event: SubmitEvent) {
-    event.preventDefault()
-    const form = new FormData(event.currentTarget as HTMLFormElement)
-    setBusy(true)
-    setError(null)
-    try {
-      if (challenge()) {
-        const code = String(form.get('code') ?? '').trim()
-        const body = /^\d{6}$/.test(code) ? { challengeToken: challenge()!, code } : { challengeToken: challenge()!, recoveryCode: code }
-        storeTokens(await call(() => api.auth.mfa.verify.post(body)))
-        navigate('/', { replace: true })
-        return
-      }
-      const reply = await call(() => api.auth.login.post({ login: String(form.get('login')), password: String(form.get('password')) }))
-      if ('mfaRequired' in reply) setChallenge(reply.challengeToken)
-      else {
-        storeTokens(reply)
-        navigate('/', { replace: true })
-      }
-    } catch (failure) {
-      setError(failure as ApiError)
-    } finally {
-      setBusy(false)
+  const { submit, error, busy } = createFormAction(async (form) => {
+    if (challenge()) {
+      const code = String(form.get('code') ?? '').trim()
+      const body = /^\d{6}$/.test(code) ? { challengeToken: challenge()!, code } : { challengeToken: challenge()!, recoveryCode: code }
+      storeTokens(await call(() => api.auth.mfa.verify.post(body)))
+      navigate('/', { replace: true })
+      return
     }
-  }
+    const reply = await call(() => api.auth.login.post({ login: String(form.get('login')), password: String(form.get('password')) }))
+    if ('mfaRequired' in reply) return void setChallenge(reply.challengeToken)
+    storeTokens(reply)
+    navigate('/', { replace: true })
+  })
 
   return (
     <AuthCard title={challenge() ? 'Two-step verification' : 'Sign in'} subtitle={challenge() ? 'Enter the 6-digit code from your authenticator app, or a recovery code.' : 'Welcome back to Parley.'}>
       <form onSubmit={submit} aria-busy={busy()}>
         <ErrorBanner error={error()} />
+        <Show when={params.reset && !error()}>
+          <Notice>Your password was changed and every device signed out. Sign in with the new password.</Notice>
+        </Show>
         <Show
           when={challenge()}
           fallback={

@@ -1,22 +1,14 @@
 import { A, useNavigate, useSearchParams } from '@solidjs/router'
 import { createSignal, Show } from 'solid-js'
-import { api, call, type ApiError } from '../api/client'
+import { api, call } from '../api/client'
+import { createFormAction } from '../ui/form-action'
 import { AuthCard, ErrorBanner, Notice } from '../ui/parts'
 
 export function ForgotPassword() {
-  const [error, setError] = createSignal<ApiError | null>(null)
   const [sent, setSent] = createSignal<string | null>(null)
-
-  async function submit(event: SubmitEvent) {
-    event.preventDefault()
-    const email = String(new FormData(event.currentTarget as HTMLFormElement).get('email'))
-    setError(null)
-    try {
-      setSent((await call(() => api.auth.password.forgot.post({ email }))).message)
-    } catch (failure) {
-      setError(failure as ApiError)
-    }
-  }
+  const { submit, error } = createFormAction(async (form) => {
+    setSent((await call(() => api.auth.password.forgot.post({ email: String(form.get('email')) }))).message)
+  })
 
   return (
     <AuthCard title="Reset your password" subtitle="We will mail you a link that works for one hour.">
@@ -42,19 +34,10 @@ export function ForgotPassword() {
 export function ResetPassword() {
   const [params] = useSearchParams<{ token?: string }>()
   const navigate = useNavigate()
-  const [error, setError] = createSignal<ApiError | null>(null)
-
-  async function submit(event: SubmitEvent) {
-    event.preventDefault()
-    const password = String(new FormData(event.currentTarget as HTMLFormElement).get('password'))
-    setError(null)
-    try {
-      await call(() => api.auth.password.reset.post({ token: params.token ?? '', password }))
-      navigate('/login?reset=1', { replace: true })
-    } catch (failure) {
-      setError(failure as ApiError)
-    }
-  }
+  const { submit, error } = createFormAction(async (form) => {
+    await call(() => api.auth.password.reset.post({ token: params.token ?? '', password: String(form.get('password')) }))
+    navigate('/login?reset=1', { replace: true })
+  })
 
   return (
     <AuthCard title="Choose a new password" subtitle="Every device will be signed out.">

@@ -1,37 +1,17 @@
 import { A, useNavigate } from '@solidjs/router'
-import { createSignal } from 'solid-js'
-import { api, call, type ApiError } from '../api/client'
+import { api, call } from '../api/client'
+import { createFormAction } from '../ui/form-action'
 import { AuthCard, ErrorBanner } from '../ui/parts'
 import { storeTokens } from './login'
 
 export default function Register() {
   const navigate = useNavigate()
-  const [error, setError] = createSignal<ApiError | null>(null)
-  const [busy, setBusy] = createSignal(false)
 
-  async function submit(event: SubmitEvent) {
-    event.preventDefault()
-    const form = new FormData(event.currentTarget as HTMLFormElement)
-    setBusy(true)
-    setError(null)
-    try {
-      storeTokens(
-        await call(() =>
-          api.auth.register.post({
-            email: String(form.get('email')),
-            username: String(form.get('username')),
-            displayName: String(form.get('displayName')),
-            password: String(form.get('password')),
-          }),
-        ),
-      )
-      navigate('/', { replace: true })
-    } catch (failure) {
-      setError(failure as ApiError)
-    } finally {
-      setBusy(false)
-    }
-  }
+  const { submit, error, busy } = createFormAction(async (form) => {
+    const body = { email: String(form.get('email')), username: String(form.get('username')), displayName: String(form.get('displayName')), password: String(form.get('password')) }
+    storeTokens(await call(() => api.auth.register.post(body)))
+    navigate('/', { replace: true })
+  })
 
   return (
     <AuthCard title="Create your account" subtitle="The first account on a new server becomes its administrator.">
