@@ -6,6 +6,8 @@ import { securityHeaders } from './security'
 interface RequestRecord {
   id: string
   startedAt: number
+  /** The client address once the rate limiter has looked it up (a syscall in Bun), for reuse. */
+  ip?: string | null
   userId?: string
 }
 
@@ -19,6 +21,11 @@ export function noteRequestUser(request: Request, userId: string): void {
 
 export function requestIdOf(request: Request): string | undefined {
   return records.get(request)?.id
+}
+
+/** The client address already resolved for this request, if any; undefined when not looked up yet. */
+export function requestIpOf(request: Request): string | null | undefined {
+  return records.get(request)?.ip
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,128}$/
@@ -97,8 +104,8 @@ export function platform(ctx: AppContext) {
       if (length > config.bodyLimitBytes) throw new PayloadTooLargeError(`Request body is larger than ${config.bodyLimitBytes} bytes`, { details: { limitBytes: config.bodyLimitBytes } })
 
       if (!UNLIMITED.has(url.pathname)) {
-        const ip = clientIp(ctx, request, server) ?? 'unknown'
-        const result = await limiter.hit(`ip:${ip}`, config.rateLimit.ipPerMinute, 60_000)
+        record.ip = clientIp(ctx, request, server)
+        const result = await limiter.hit(`ip:${record.ip ?? 'unknown'}`, config.rateLimit.ipPerMinute, 60_000)
         if (!result.allowed) throw new RateLimitedError('Too many requests from this address', result.retryAfterSeconds)
       }
     })

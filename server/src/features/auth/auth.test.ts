@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { SignJWT } from 'jose'
+import { createHmac } from 'node:crypto'
 import { expectErrorShape, startServer, type TestServer } from '../../../test/harness'
 
 let server: TestServer
@@ -134,6 +135,20 @@ describe('access tokens', () => {
     expectErrorShape(expiredResponse.body, 'TOKEN_EXPIRED')
 
     expect((await server.request('GET', '/users/me', { token: 'garbage' })).status).toBe(401)
+  })
+
+  test('only HS256 is accepted: the same secret under HS512, or a header with crit, is refused', async () => {
+    const session = await server.register()
+    const [, payload] = session.accessToken.split('.') as [string, string]
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString())
+    const key = new TextEncoder().encode(server.ctx.config.jwtSecret)
+    const hs512 = await new SignJWT(claims).setProtectedHeader({ alg: 'HS512' }).sign(key)
+    expect((await server.request('GET', '/users/me', { token: hs512 })).status).toBe(401)
+    const critHeader = Buffer.from(JSON.stringify({ alg: 'HS256', crit: ['x-parley'], 'x-parley': 1 })).toString('base64url')
+    const critSignature = createHmac('sha256', server.ctx.config.jwtSecret).update(`${critHeader}.${payload}`).digest('base64url')
+    expect((await server.request('GET', '/users/me', { token: `${critHeader}.${payload}.${critSignature}` })).status).toBe(401)
+    const resigned = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).sign(key)
+    expect((await server.request('GET', '/users/me', { token: resigned })).status).toBe(200)
   })
 
   test('an MFA challenge token is not an access token', async () => {

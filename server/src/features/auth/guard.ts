@@ -2,10 +2,11 @@ import { Elysia } from 'elysia'
 import { jwt } from '@elysiajs/jwt'
 import type { AppContext } from '../../context'
 import { ForbiddenError, RateLimitedError, UnauthorizedError } from '../../errors'
-import { clientIp, noteRequestUser } from '../../http/platform'
+import { clientIp, noteRequestUser, requestIpOf } from '../../http/platform'
 import type { RequestMeta } from '../audit/service'
 import { toPublicUser } from '../users/model'
 import type { IssuedSession } from './sessions'
+import { accessTokenVerifier } from './access-token'
 import type { LoginOutcome } from './service'
 
 const MFA_CHALLENGE_TTL_SECONDS = 300
@@ -14,10 +15,6 @@ export interface AccessClaims {
   sub: string
   sid: string
   typ: 'access'
-}
-
-interface JwtVerifier {
-  verify(token: string): Promise<false | Record<string, unknown>>
 }
 
 function bearer(header: string | null): string | null {
@@ -41,11 +38,12 @@ function looksExpired(token: string): boolean {
  */
 export function authGuard(ctx: AppContext) {
   const { config, services, limiter } = ctx
+  const verifyAccessToken = accessTokenVerifier(config.jwtSecret)
 
-  async function authenticate(request: Request, verifier: JwtVerifier) {
+  async function authenticate(request: Request) {
     const token = bearer(request.headers.get('authorization'))
     if (!token) throw new UnauthorizedError('Authentication required: send Authorization: Bearer <access token>', { code: 'UNAUTHORIZED' })
-    const claims = (await verifier.verify(token)) as AccessClaims | false
+    const claims = verifyAccessToken(token) as AccessClaims | false
     if (!claims || claims.typ !== 'access' || typeof claims.sub !== 'string' || typeof claims.sid !== 'string') {
       if (looksExpired(token)) throw new UnauthorizedError('Access token has expired; refresh it', { code: 'TOKEN_EXPIRED' })
       throw new UnauthorizedError('Access token is not valid', { code: 'TOKEN_INVALID' })
@@ -80,20 +78,18 @@ export function authGuard(ctx: AppContext) {
         const challengeToken = await challengeJwt.sign({ sub: outcome.userId, typ: 'mfa_challenge' })
         return { mfaRequired: true as const, challengeToken, expiresIn: MFA_CHALLENGE_TTL_SECONDS }
       }
-      const meta: RequestMeta = { ip: clientIp(ctx, request, server), userAgent: request.headers.get('user-agent')?.slice(0, 512) ?? null }
+      const meta: RequestMeta = { ip: requestIpOf(request) ?? clientIp(ctx, request, server), userAgent: request.headers.get('user-agent')?.slice(0, 512) ?? null }
       return { meta, issueTokens, completeSignIn }
     })
     .macro({
       auth: {
         async resolve(context) {
-          const { request, accessJwt } = context as unknown as { request: Request; accessJwt: JwtVerifier }
-          return { auth: await authenticate(request, accessJwt) }
+          return { auth: await authenticate(context.request) }
         },
       },
       admin: {
         async resolve(context) {
-          const { request, accessJwt } = context as unknown as { request: Request; accessJwt: JwtVerifier }
-          const auth = await authenticate(request, accessJwt)
+          const auth = await authenticate(context.request)
           if (auth.user.role !== 'admin') throw new ForbiddenError('Administrator role required', { code: 'ADMIN_REQUIRED' })
           return { auth }
         },

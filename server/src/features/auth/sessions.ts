@@ -29,7 +29,8 @@ export class SessionService {
       .select({ session: sessions, user: users })
       .from(sessions)
       .innerJoin(users, eq(users.id, sessions.userId))
-      .where(eq(sessions.id, sql.placeholder('sessionId')))
+      // cast(): with a bare placeholder, each run of this join costs as much as preparing it again (~3x; docs/BENCHMARKS.md).
+      .where(eq(sessions.id, sql`cast(${sql.placeholder('sessionId')} as text)`))
       .prepare()
   }
 
