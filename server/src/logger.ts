@@ -8,6 +8,8 @@ export interface Logger {
   warn(msg: string, fields?: Record<string, unknown>): void
   error(msg: string, fields?: Record<string, unknown>): void
   child(fields: Record<string, unknown>): Logger
+  /** Lets hot paths skip building fields for a line that would be dropped. */
+  enabled(level: Exclude<LogLevel, 'silent'>): boolean
 }
 
 /** Structured JSON lines on stdout; one object per line, never user content beyond ids. */
@@ -25,6 +27,7 @@ export function createLogger(level: LogLevel, base: Record<string, unknown> = {}
     warn: (msg, fields) => write('warn', msg, fields),
     error: (msg, fields) => write('error', msg, fields),
     child: (fields) => createLogger(level, { ...base, ...fields }),
+    enabled: (lvl) => ORDER[lvl] >= threshold,
   }
 }
 

@@ -16,10 +16,13 @@ export class Metrics {
   counter(name: string, help: string) {
     const entry = this.#counters.get(name) ?? { help, values: new Map() }
     this.#counters.set(name, entry)
+    const add = (key: string, by: number) => void entry.values.set(key, (entry.values.get(key) ?? 0) + by)
     return {
-      inc: (labels: Labels = {}, by = 1) => {
+      inc: (labels: Labels = {}, by = 1) => add(labelKey(labels), by),
+      /** A child with its label set rendered once, for hot paths that count the same series often. */
+      bind: (labels: Labels) => {
         const key = labelKey(labels)
-        entry.values.set(key, (entry.values.get(key) ?? 0) + by)
+        return { inc: (by = 1) => add(key, by) }
       },
     }
   }
@@ -39,9 +42,7 @@ export class Metrics {
   histogram(name: string, help: string, buckets = DEFAULT_BUCKETS) {
     const entry = this.#histograms.get(name) ?? { help, buckets, series: new Map() }
     this.#histograms.set(name, entry)
-    return {
-      observe: (value: number, labels: Labels = {}) => {
-        const key = labelKey(labels)
+    const record = (key: string, value: number) => {
         let series = entry.series.get(key)
         if (!series) {
           series = { counts: new Array(buckets.length).fill(0), sum: 0, count: 0 }
@@ -50,6 +51,12 @@ export class Metrics {
         for (let i = 0; i < buckets.length; i++) if (value <= buckets[i]!) series.counts[i]!++
         series.sum += value
         series.count++
+    }
+    return {
+      observe: (value: number, labels: Labels = {}) => record(labelKey(labels), value),
+      bind: (labels: Labels) => {
+        const key = labelKey(labels)
+        return { observe: (value: number) => record(key, value) }
       },
     }
   }

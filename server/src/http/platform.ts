@@ -28,6 +28,17 @@ export function requestIpOf(request: Request): string | null | undefined {
   return records.get(request)?.ip
 }
 
+/** The path of an absolute request URL without building a URL object. */
+function pathnameOf(url: string): string {
+  const start = url.indexOf('/', url.indexOf('//') + 2)
+  if (start < 0) return '/'
+  const end = url.indexOf('?', start)
+  return end < 0 ? url.slice(start) : url.slice(start, end)
+}
+
+// Metric labels stay bounded whatever method token a client sends.
+const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'])
+
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,128}$/
 const UNLIMITED = new Set(['/health', '/ready', '/metrics'])
 
@@ -74,15 +85,27 @@ export function platform(ctx: AppContext) {
   const durations = metrics.histogram('http_request_duration_seconds', 'HTTP request latency by method and route')
   const allowedOrigins = new Set(config.corsOrigins)
   const httpLog = log.child({ component: 'http' })
+  // Label sets are few (method × route × status); each is rendered once and reused.
+  const bound = new Map<string, { count: { inc(): void }; latency: { observe(value: number): void } }>()
+  const series = (method: string, route: string, status: string, seconds: number) => {
+    const key = `${method} ${route} ${status}`
+    let entry = bound.get(key)
+    if (!entry) {
+      entry = { count: requests.bind({ method, route, status }), latency: durations.bind({ method, route }) }
+      bound.set(key, entry)
+    }
+    entry.count.inc()
+    entry.latency.observe(seconds)
+  }
 
   return new Elysia({ name: 'platform', seed: ctx.id })
     .onRequest(async ({ request, set, server }) => {
       const incoming = request.headers.get('x-request-id')
       const record: RequestRecord = { id: incoming && REQUEST_ID.test(incoming) ? incoming : Bun.randomUUIDv7(), startedAt: performance.now() }
       records.set(request, record)
-      const url = new URL(request.url)
+      const pathname = pathnameOf(request.url)
       set.headers['x-request-id'] = record.id
-      Object.assign(set.headers, securityHeaders(request, url, config))
+      Object.assign(set.headers, securityHeaders(request, pathname, config))
 
       const origin = request.headers.get('origin')
       // Answers differ by Origin whenever an allow-list exists, so caches must key on it for every origin.
@@ -103,7 +126,7 @@ export function platform(ctx: AppContext) {
       const length = Number(request.headers.get('content-length') ?? 0)
       if (length > config.bodyLimitBytes) throw new PayloadTooLargeError(`Request body is larger than ${config.bodyLimitBytes} bytes`, { details: { limitBytes: config.bodyLimitBytes } })
 
-      if (!UNLIMITED.has(url.pathname)) {
+      if (!UNLIMITED.has(pathname)) {
         record.ip = clientIp(ctx, request, server)
         const result = await limiter.hit(`ip:${record.ip ?? 'unknown'}`, config.rateLimit.ipPerMinute, 60_000)
         if (!result.allowed) throw new RateLimitedError('Too many requests from this address', result.retryAfterSeconds)
@@ -127,9 +150,8 @@ export function platform(ctx: AppContext) {
       const seconds = (performance.now() - record.startedAt) / 1000
       const status = String(typeof set.status === 'number' ? set.status : 200)
       const routeLabel = route || 'unmatched'
-      requests.inc({ method: request.method, route: routeLabel, status })
-      durations.observe(seconds, { method: request.method, route: routeLabel })
-      httpLog.info('request', {
+      series(KNOWN_METHODS.has(request.method) ? request.method : 'OTHER', routeLabel, status, seconds)
+      if (httpLog.enabled('info')) httpLog.info('request', {
         requestId: record.id,
         method: request.method,
         route: routeLabel,
