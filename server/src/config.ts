@@ -41,7 +41,7 @@ export interface Config {
   bodyLimitBytes: number
   accessTokenTtlSeconds: number
   refreshTokenTtlDays: number
-  rateLimit: { ipPerMinute: number; userPerMinute: number }
+  rateLimit: { ipPerMinute: number; userPerMinute: number; authPerMinute: number }
   loginThrottle: { maxFailures: number; windowSeconds: number }
   mail: { smtpUrl: string | null; from: string }
   oauth: Partial<Record<OAuthProviderName, OAuthProviderConfig>>
@@ -180,6 +180,7 @@ export function loadConfig(env: Env = readEnv()): Config {
     rateLimit: {
       ipPerMinute: int(env, 'RATE_LIMIT_IP_PER_MINUTE', 1200, 1),
       userPerMinute: int(env, 'RATE_LIMIT_USER_PER_MINUTE', 600, 1),
+      authPerMinute: int(env, 'RATE_LIMIT_AUTH_PER_MINUTE', 60, 1),
     },
     loginThrottle: {
       maxFailures: int(env, 'LOGIN_MAX_FAILURES', 5, 1),

@@ -54,6 +54,8 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
     REDIS_URL: process.env.TEST_REDIS_URL,
     REDIS_PREFIX: `test:${crypto.randomUUID()}:`,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    // Every test request comes from 127.0.0.1; the per-address sign-in budget has its own test.
+    RATE_LIMIT_AUTH_PER_MINUTE: '100000',
     ...env,
   })
   const ctx = createContext(config)

@@ -185,6 +185,19 @@ describe('rate limits', () => {
     expect((await limited.request('GET', '/users/me', { token: bob.accessToken })).status).toBe(200)
   })
 
+  test('password endpoints have a smaller per-address budget (RATE_LIMIT_AUTH_PER_MINUTE), across accounts', async () => {
+    const limited = await extraServer({ RATE_LIMIT_AUTH_PER_MINUTE: '3' })
+    const alice = await limited.register()
+    expect((await limited.login(alice.user.email, alice.password)).status).toBe(200)
+    expect((await limited.login('someone-else@example.com', 'whatever password')).status).toBe(401)
+    const over = await limited.login(alice.user.email, alice.password)
+    expect(over.status).toBe(429)
+    expectErrorShape(over.body, 'RATE_LIMITED')
+    expect(Number(over.headers.get('retry-after'))).toBeGreaterThanOrEqual(1)
+    // Signed-in traffic is not charged to it.
+    expect((await limited.request('GET', '/users/me', { token: alice.accessToken })).status).toBe(200)
+  })
+
   test('servers sharing a Redis and REDIS_PREFIX share one IP budget; another prefix has its own', async () => {
     const prefix = `test:shared:${crypto.randomUUID()}:`
     const [a, b, separate] = await Promise.all([

@@ -80,6 +80,18 @@ describe('login', () => {
     expect(audit.filter((a) => a === 'auth.login.failure')).toHaveLength(5)
   })
 
+  test('a burst of sign-ins beyond what the cores can hash is refused with 429 AUTH_BUSY, never a 5xx', async () => {
+    // One slot per core runs, 64 wait; the rest must be turned away.
+    const burst = navigator.hardwareConcurrency + 64 + 16
+    const attempts = await Promise.all(Array.from({ length: burst }, (_, i) => server.login(`burst-${i}@example.com`, 'not a real password')))
+    const statuses = attempts.map((a) => a.status)
+    expect(statuses.every((s) => s === 401 || s === 429)).toBe(true)
+    const busy = attempts.filter((a) => a.status === 429)
+    expect(busy.length).toBeGreaterThan(0)
+    for (const response of busy) expectErrorShape(response.body, 'AUTH_BUSY')
+    expect(statuses.filter((s) => s === 401).length).toBeGreaterThanOrEqual(64)
+  })
+
   test('a disabled user cannot sign in', async () => {
     const admin = await loginAdmin()
     const session = await server.register()

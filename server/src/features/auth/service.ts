@@ -47,7 +47,14 @@ export class AuthService {
     this.tokens = new OneTimeTokens(db)
   }
 
+  /** Password endpoints cost ~100 ms of CPU each, so anonymous callers get a smaller per-address budget. */
+  async #spendAuthBudget(meta: RequestMeta): Promise<void> {
+    const result = await this.limiter.hit(`auth-ip:${meta.ip ?? 'unknown'}`, this.config.rateLimit.authPerMinute, 60_000)
+    if (!result.allowed) throw new RateLimitedError('Too many sign-in requests from this address', result.retryAfterSeconds)
+  }
+
   async register(input: RegisterInput, meta: RequestMeta): Promise<IssuedSession> {
+    await this.#spendAuthBudget(meta)
     const email = normalizeEmail(input.email)
     const username = input.username.toLowerCase()
     assertPasswordAcceptable(input.password, { email, username })
@@ -68,6 +75,7 @@ export class AuthService {
   }
 
   async login(login: string, password: string, meta: RequestMeta): Promise<LoginOutcome> {
+    await this.#spendAuthBudget(meta)
     const identifier = login.trim().toLowerCase()
     const user = this.db.select().from(users).where(or(eq(users.email, identifier), eq(users.username, identifier))).get()
     const throttleKey = `login:${user?.id ?? identifier}:${meta.ip ?? 'unknown'}`
@@ -93,6 +101,7 @@ export class AuthService {
   }
 
   async completeMfa(userId: string, factor: SecondFactor, meta: RequestMeta): Promise<IssuedSession> {
+    await this.#spendAuthBudget(meta)
     const user = this.db.select().from(users).where(eq(users.id, userId)).get()
     if (!user || !user.mfaEnabledAt) throw new UnauthorizedError('The sign-in challenge is no longer valid', { code: 'INVALID_CHALLENGE' })
     if (user.disabledAt) throw new ForbiddenError('This account is disabled', { code: 'ACCOUNT_DISABLED' })
@@ -157,6 +166,7 @@ export class AuthService {
 
   /** Sets a new password and signs out every device. */
   async resetPassword(token: string, password: string, meta: RequestMeta): Promise<void> {
+    await this.#spendAuthBudget(meta)
     const passwordHash = await hashPassword(password)
     transaction(this.db, (tx) => {
       const userId = this.tokens.consume(token, 'reset_password', tx)
