@@ -5,6 +5,7 @@ import { clearSession, session } from '../api/session'
 import { AuthCard, ErrorBanner, Notice } from '../ui/parts'
 import { storeTokens } from './login'
 import { describeDevice } from '../ui/device'
+import { TwoStepSettings } from './security'
 
 /** The signed-in landing page until the chat shell lands: profile, security and devices. */
 export default function Home() {
@@ -83,6 +84,9 @@ export default function Home() {
             </form>
           </>
         )}
+      </Show>
+      <Show when={ready()}>
+        <TwoStepSettings />
       </Show>
       <h2>Signed-in devices</h2>
       <ul class="list" aria-label="Sessions">
