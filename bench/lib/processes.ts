@@ -1,6 +1,7 @@
 import { spawn, type Subprocess } from 'bun'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
+import { freePort } from '../../scripts/lib/ports'
+export { freePort }
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -70,16 +71,6 @@ export function killAllNow(): void {
   for (const dir of folders) rmSync(dir, { recursive: true, force: true })
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
-}
 
 /** Polls `url` until it answers 200; fails with the process's stderr if it exits or the deadline passes. */
 export async function waitForHttp(url: string, started: Started, timeoutMs = 20_000): Promise<void> {

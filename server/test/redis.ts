@@ -2,18 +2,9 @@ import { spawn, type Subprocess } from 'bun'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createServer } from 'node:net'
+import { freePort } from '../../scripts/lib/ports'
+export { freePort }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
-}
 
 /** A real redis-server on a free loopback port, no persistence; killed with the test process. */
 export async function startRedis(): Promise<{ url: string; port: number; process: Subprocess; stop(): Promise<void> }> {
