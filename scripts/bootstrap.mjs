@@ -15,6 +15,8 @@ import { fileURLToPath } from 'node:url'
 const SYSTEM_PACKAGES = [
   // `up` uses REDIS_URL when set; the test preload uses TEST_REDIS_URL when set, else starts its own redis-server.
   { command: 'redis-server', apt: 'redis-server', needed: (mode, env) => !env[mode === 'test' ? 'TEST_REDIS_URL' : 'REDIS_URL'] },
+  // The browser tests (client/e2e) drive Debian's Chromium; Playwright's own browser download is not used. CHROMIUM_PATH points at another build.
+  { command: 'chromium', apt: 'chromium', needed: (mode, env) => mode === 'test' && !env.CHROMIUM_PATH },
 ]
 
 const BUN_VERSION = '1.4.5' // installed when no suitable bun is found
@@ -146,7 +148,10 @@ function ensureSystemPackages(mode) {
   const aptEnv = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
   // @NOTE: a failed update is not fatal; the cached lists may still hold the packages.
   if (run('apt-get', ['update', '-qq'], { env: aptEnv }) !== 0) say('apt-get update failed; trying the install anyway')
-  if (run('apt-get', ['install', '-y', '-qq', '-o', 'Dpkg::Use-Pty=0', '--no-install-recommends', ...packages], { env: aptEnv }) !== 0) {
+  // No questions: debconf takes its defaults, dpkg keeps locally changed config files (chromium ships some in /etc), stdin is closed.
+  const dpkgOptions = ['-o', 'Dpkg::Use-Pty=0', '-o', 'Dpkg::Options::=--force-confdef', '-o', 'Dpkg::Options::=--force-confold']
+  const installArgs = ['install', '-y', '-qq', ...dpkgOptions, '--no-install-recommends', ...packages]
+  if (run('apt-get', installArgs, { env: aptEnv, stdio: ['ignore', 'inherit', 'inherit'] }) !== 0) {
     fail(`apt-get install ${packages.join(' ')} failed`)
   }
   const stillMissing = missing.filter((pkg) => !findOnPath(pkg.command))

@@ -1,5 +1,5 @@
 import { spawn, type Subprocess } from 'bun'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { freePort } from '../../scripts/lib/ports'
@@ -29,6 +29,7 @@ export async function startRedis(): Promise<{ url: string; port: number; process
     async stop() {
       child.kill()
       await child.exited
+      rmSync(dir, { recursive: true, force: true })
     },
   }
 }

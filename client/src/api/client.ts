@@ -12,9 +12,14 @@ export interface ApiError {
 /** Reads our error shape out of whatever failed; network failures get their own code. */
 export function toApiError(status: number, value: unknown): ApiError {
   const body = value as { error?: { code?: string; message?: string; details?: unknown } } | null
-  if (body?.error?.code) return { status, code: body.error.code, message: body.error.message ?? 'Request failed', details: body.error.details }
-  if (status === 0) return { status, code: 'NETWORK', message: 'Cannot reach the server. Check your connection and retry.' }
-  return { status, code: 'UNKNOWN', message: `Request failed (${status})` }
+  if (body?.error?.code) return asError({ status, code: body.error.code, message: body.error.message ?? 'Request failed', details: body.error.details })
+  if (status === 0) return asError({ status, code: 'NETWORK', message: 'Cannot reach the server. Check your connection and retry.' })
+  return asError({ status, code: 'UNKNOWN', message: `Request failed (${status})` })
+}
+
+// An Error instance, because Solid's createResource replaces any other rejection with a bare "Unknown error".
+function asError(fields: ApiError): ApiError {
+  return Object.assign(new Error(fields.message), fields)
 }
 
 let refreshing: Promise<boolean> | null = null

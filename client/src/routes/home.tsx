@@ -1,5 +1,5 @@
 import { useNavigate, useSearchParams } from '@solidjs/router'
-import { createResource, createSignal, For, onMount, Show } from 'solid-js'
+import { createEffect, createResource, createSignal, For, onMount, Show } from 'solid-js'
 import { api, call, type ApiError } from '../api/client'
 import { clearSession, session } from '../api/session'
 import { AuthCard, ErrorBanner, Notice } from '../ui/parts'
@@ -33,6 +33,19 @@ export default function Home() {
 
   const [me, { refetch: refetchMe }] = createResource(ready, () => call(() => api.users.me.get()))
   const [devices, { refetch: refetchDevices }] = createResource(ready, () => call(() => api.users.me.sessions.get()))
+  // Reading a failed resource throws (uncaught, it stops the page updating); the banner shows what failed instead.
+  const user = () => (me.error ? undefined : me())
+  const deviceList = () => (devices.error ? undefined : devices())
+
+  function leave() {
+    clearSession()
+    navigate('/login', { replace: true })
+  }
+
+  // A revoked session (or one whose refresh failed) answers the first load with 401: that is a sign-out, not an error to show.
+  createEffect(() => {
+    if ((me.error as ApiError | undefined)?.status === 401 || (devices.error as ApiError | undefined)?.status === 401) leave()
+  })
 
   async function act(work: () => Promise<unknown>, done?: string) {
     setError(null)
@@ -41,10 +54,7 @@ export default function Home() {
       if (done) setNotice(done)
     } catch (failure) {
       const apiError = failure as ApiError
-      if (apiError.status === 401) {
-        clearSession()
-        navigate('/login', { replace: true })
-      }
+      if (apiError.status === 401) leave()
       setError(apiError)
     }
   }
@@ -56,12 +66,12 @@ export default function Home() {
   }
 
   return (
-    <AuthCard wide title={me() ? `Hello, ${me()!.displayName}` : 'Parley'} subtitle="Chat, calls and AI practice arrive here next. Your account is ready.">
+    <AuthCard wide title={user() ? `Hello, ${user()!.displayName}` : 'Parley'} subtitle="Chat, calls and AI practice arrive here next. Your account is ready.">
       <ErrorBanner error={error() ?? (me.error as ApiError) ?? null} onRetry={() => { refetchMe(); refetchDevices() }} />
       <Show when={notice()}>
         <Notice>{notice()}</Notice>
       </Show>
-      <Show when={me()}>
+      <Show when={user()}>
         {(user) => (
           <>
             <div class="row spread">
@@ -90,7 +100,7 @@ export default function Home() {
       </Show>
       <h2>Signed-in devices</h2>
       <ul class="list" aria-label="Sessions">
-        <For each={devices() ?? []}>
+        <For each={deviceList() ?? []}>
           {(device) => (
             <li>
               <span>

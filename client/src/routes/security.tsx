@@ -8,6 +8,8 @@ type Setup = { secret: string; otpauthUri: string; qrSvg: string }
 /** Two-step verification: set up with a QR code, keep the recovery codes, turn it off. */
 export function TwoStepSettings() {
   const [status, { refetch }] = createResource(() => call(() => api.users.me.mfa.get()))
+  // Reading a failed resource throws; the banner shows the failure instead.
+  const current = () => (status.error ? undefined : status())
   const [setup, setSetup] = createSignal<Setup | null>(null)
   const [codes, setCodes] = createSignal<string[] | null>(null)
 
@@ -60,9 +62,9 @@ export function TwoStepSettings() {
             </form>
           )}
         </Match>
-        <Match when={status()?.enabled}>
+        <Match when={current()?.enabled}>
           <form class="row" onSubmit={disable.submit}>
-            <span class="badge">on · {status()!.recoveryCodesRemaining} recovery codes left</span>
+            <span class="badge">on · {current()!.recoveryCodesRemaining} recovery codes left</span>
             <label style={{ flex: 1 }}>
               Code or recovery code to turn it off
               <input name="code" autocomplete="one-time-code" required />
@@ -70,7 +72,7 @@ export function TwoStepSettings() {
             <button type="submit" class="danger" disabled={disable.busy()}>Turn off</button>
           </form>
         </Match>
-        <Match when={status() && !status()!.enabled}>
+        <Match when={current() && !current()!.enabled}>
           <form class="row spread" onSubmit={start.submit}>
             <span class="muted">Ask for a code from an authenticator app at every sign-in.</span>
             <button type="submit" disabled={start.busy()}>Set up</button>
