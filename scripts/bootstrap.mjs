@@ -224,9 +224,22 @@ function packageScripts() {
 }
 
 /** Runs a long-lived child with inherited stdio, forwarding termination signals; resolves with its exit code. */
-function runForwarding(command, args, env) {
+function runForwarding(command, args, env, onLine = null) {
   return new Promise((resolve) => {
-    const child = spawn(command, args, { stdio: 'inherit', cwd: ROOT, env })
+    const child = spawn(command, args, { stdio: onLine ? ['inherit', 'pipe', 'pipe'] : 'inherit', cwd: ROOT, env })
+    if (onLine) {
+      // Output is passed through as it comes; complete lines are also handed to `onLine` (test counts).
+      for (const [stream, sink] of [[child.stdout, process.stdout], [child.stderr, process.stderr]]) {
+        let partial = ''
+        stream.on('data', (chunk) => {
+          sink.write(chunk)
+          const lines = (partial + chunk.toString('utf8')).split('\n')
+          partial = lines.pop() ?? ''
+          for (const line of lines) onLine(line)
+        })
+        stream.on('end', () => partial && onLine(partial))
+      }
+    }
     const signals = ['SIGINT', 'SIGTERM', 'SIGHUP']
     const forward = (signal) => {
       // @NOTE: the child may already be gone; then there is nobody to tell.
@@ -271,17 +284,29 @@ async function main() {
     process.exit(await runForwarding(bun, ['scripts/supervisor.ts', ...rest], env))
   }
 
+  // One closing line for both runners ("N passed, N failed"), so CI can read the whole suite's result.
+  const totals = { passed: 0, failed: 0 }
+  const count = (line) => {
+    const plain = line.replace(/\x1b\[[0-9;]*m/g, '')
+    const match = /^\s*(\d+) (pass|fail|passed|failed)\b/.exec(plain)
+    if (match) totals[match[2].startsWith('pass') ? 'passed' : 'failed'] += Number(match[1])
+  }
+  const finish = (code) => {
+    console.log(`tests: ${totals.passed} passed, ${totals.failed} failed`)
+    process.exit(code)
+  }
+
   say('running the test suite (bun test)…')
   // bunfig's [test] timeout is not applied by this Bun, so the per-test limit is set here.
-  const unitCode = await runForwarding(bun, ['test', '--timeout', '30000', ...rest], env)
-  if (unitCode !== 0) process.exit(unitCode)
+  const unitCode = await runForwarding(bun, ['test', '--timeout', '30000', ...rest], env, count)
+  if (unitCode !== 0) finish(unitCode)
 
-  // ---- end-to-end step: browser tests (Playwright) join here once package.json has a `test:e2e` script.
+  // ---- end-to-end step: browser tests (Playwright), when package.json has a `test:e2e` script.
   if (packageScripts()['test:e2e'] && rest.length === 0) {
     say('running the end-to-end tests (bun run test:e2e)…')
-    process.exit(await runForwarding(bun, ['run', 'test:e2e'], env))
+    finish(await runForwarding(bun, ['run', 'test:e2e'], env, count))
   }
-  process.exit(0)
+  finish(0)
 }
 
 await main()
