@@ -10,6 +10,9 @@ import { userRoutes } from './features/users/routes'
 import { mfaRoutes } from './features/mfa/routes'
 import { adminRoutes } from './features/admin/routes'
 import { oauthRoutes } from './features/oauth/routes'
+import { workspaceRoutes } from './features/workspaces/routes'
+import { conversationRoutes } from './features/conversations/routes'
+import { messageRoutes } from './features/messages/routes'
 
 export function createApp(ctx: AppContext) {
   return new Elysia({ normalize: false, serve: { maxRequestBodySize: Math.max(ctx.config.bodyLimitBytes * 4, 16 * 1024 * 1024) } })
@@ -33,6 +36,9 @@ export function createApp(ctx: AppContext) {
             { name: 'auth', description: 'Registration, sign-in, tokens, email verification, password reset, OAuth' },
             { name: 'users', description: 'The signed-in user: profile, password, sessions, MFA' },
             { name: 'admin', description: 'Platform administration (admins only)' },
+            { name: 'workspaces', description: 'Workspaces, members, roles and invites' },
+            { name: 'conversations', description: 'Channels, groups, DMs and lounges; participants and read state' },
+            { name: 'messages', description: 'Messages, threads, edits, reactions and pins' },
           ],
           components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
         },
@@ -44,6 +50,9 @@ export function createApp(ctx: AppContext) {
     .use(mfaRoutes(ctx))
     .use(adminRoutes(ctx))
     .use(oauthRoutes(ctx))
+    .use(workspaceRoutes(ctx))
+    .use(conversationRoutes(ctx))
+    .use(messageRoutes(ctx))
 }
 
 export type App = ReturnType<typeof createApp>

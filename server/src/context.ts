@@ -14,6 +14,10 @@ import { MfaService } from './features/mfa/service'
 import { UserService } from './features/users/service'
 import { AdminService } from './features/admin/service'
 import { OAuthService } from './features/oauth/service'
+import { WorkspaceService } from './features/workspaces/service'
+import { ConversationAccess } from './features/conversations/access'
+import { ConversationService } from './features/conversations/service'
+import { MessageService } from './features/messages/service'
 
 export interface Services {
   sessions: SessionService
@@ -22,6 +26,10 @@ export interface Services {
   users: UserService
   admin: AdminService
   oauth: OAuthService
+  access: ConversationAccess
+  workspaces: WorkspaceService
+  conversations: ConversationService
+  messages: MessageService
 }
 
 /** Everything a request handler may reach, built once per process (or per test server). */
@@ -64,6 +72,7 @@ export function createContext(config: Config): AppContext {
   const sessions = new SessionService(db, config, audit)
   const attempts = new AttemptThrottle(limiter, config)
   const mfa = new MfaService(db, config, attempts, audit)
+  const access = new ConversationAccess(db)
   const services: Services = {
     sessions,
     mfa,
@@ -71,6 +80,10 @@ export function createContext(config: Config): AppContext {
     users: new UserService(db, sessions, attempts, audit),
     admin: new AdminService(db, sessions, audit),
     oauth: new OAuthService(db, config, sessions, audit, log),
+    access,
+    workspaces: new WorkspaceService(db, audit),
+    conversations: new ConversationService(db, access),
+    messages: new MessageService(db, access),
   }
   let closed = false
   return {

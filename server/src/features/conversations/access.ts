@@ -1,0 +1,45 @@
+import { and, eq, sql } from 'drizzle-orm'
+import type { Db, Tx } from '../../db/client'
+import { conversations, participants, workspaceMembers } from '../../db/schema'
+import { ForbiddenError, NotFoundError } from '../../errors'
+
+export type ConversationRow = typeof conversations.$inferSelect
+export type ParticipantRow = typeof participants.$inferSelect
+
+/**
+ * The one answer to "may this user see this conversation?", used by every read, write and realtime
+ * event. A conversation you cannot see is reported as not found, so ids do not leak existence.
+ */
+export class ConversationAccess {
+  #participant
+  constructor(private db: Db) {
+    this.#participant = db
+      .select({ conversation: conversations, participant: participants })
+      .from(conversations)
+      .leftJoin(participants, and(eq(participants.conversationId, conversations.id), eq(participants.userId, sql`cast(${sql.placeholder('userId')} as text)`)))
+      .where(eq(conversations.id, sql`cast(${sql.placeholder('conversationId')} as text)`))
+      .prepare()
+  }
+
+  /** The conversation and the caller's participant row; 404 when missing or not visible to them. */
+  assertParticipant(conversationId: string, userId: string, tx?: Db | Tx): { conversation: ConversationRow; participant: ParticipantRow } {
+    const row = tx
+      ? tx.select({ conversation: conversations, participant: participants }).from(conversations)
+          .leftJoin(participants, and(eq(participants.conversationId, conversations.id), eq(participants.userId, userId)))
+          .where(eq(conversations.id, conversationId)).get()
+      : this.#participant.get({ conversationId, userId })
+    if (!row || !row.participant) throw new NotFoundError('Conversation not found', { code: 'CONVERSATION_NOT_FOUND' })
+    return { conversation: row.conversation, participant: row.participant }
+  }
+
+  /** Like assertParticipant, and the conversation must not be archived (no new messages there). */
+  assertWritable(conversationId: string, userId: string, tx?: Db | Tx) {
+    const found = this.assertParticipant(conversationId, userId, tx)
+    if (found.conversation.archivedAt) throw new ForbiddenError('This conversation is archived', { code: 'CONVERSATION_ARCHIVED' })
+    return found
+  }
+
+  isWorkspaceMember(workspaceId: string, userId: string, tx: Db | Tx = this.db): boolean {
+    return Boolean(tx.select({ role: workspaceMembers.role }).from(workspaceMembers).where(and(eq(workspaceMembers.workspaceId, workspaceId), eq(workspaceMembers.userId, userId))).get())
+  }
+}
