@@ -1,7 +1,248 @@
-import type { Db } from '../../db/client'
+import { and, asc, desc, eq, gt, inArray, isNull, lt, sql } from 'drizzle-orm'
+import type { Db, Tx } from '../../db/client'
+import { transaction } from '../../db/client'
+import { conversations, messageEdits, messages, participants, pins, reactions } from '../../db/schema'
+import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from '../../errors'
+import { newId } from '../../lib/crypto'
 import type { ConversationAccess } from '../conversations/access'
+import { parseMentions } from './mentions'
+import { DEFAULT_PAGE, type MessageView } from './model'
 
-/** Messages: send with gap-free seq, history by cursor, edits, deletes, reactions, threads, read state. */
+type MessageRow = typeof messages.$inferSelect
+
+export interface SendInput {
+  content: string
+  clientMsgId?: string
+  parentId?: string
+}
+
+export interface PageRequest {
+  before?: number
+  after?: number
+  around?: number
+  limit?: number
+  rootsOnly?: boolean
+}
+
+const iso = (date: Date | null) => date?.toISOString() ?? null
+
+/** Messages: send with gap-free seq, history by cursor, edits, deletes, reactions, threads, pins. */
 export class MessageService {
   constructor(private db: Db, private access: ConversationAccess) {}
+
+  /**
+   * Appends a message: the seq is taken from the conversation row inside one immediate transaction,
+   * so concurrent senders (and API instances on one database) can never share or skip a seq. A
+   * retried send with the same clientMsgId returns the original instead of a duplicate.
+   */
+  send(userId: string, conversationId: string, input: SendInput): { message: MessageView; replayed: boolean } {
+    const content = input.content.replace(/\s+$/, '')
+    if (!content.trim()) throw new BadRequestError('A message needs some text', { code: 'EMPTY_MESSAGE' })
+    const result = transaction(this.db, (tx) => {
+      if (input.clientMsgId) {
+        const existing = tx.select().from(messages).where(and(eq(messages.senderId, userId), eq(messages.clientMsgId, input.clientMsgId))).get()
+        if (existing) {
+          if (existing.conversationId !== conversationId) throw new ConflictError('This clientMsgId was already used for another conversation', { code: 'CLIENT_MSG_ID_REUSED' })
+          this.access.assertParticipant(conversationId, userId, tx)
+          return { row: existing, replayed: true }
+        }
+      }
+      const { conversation } = this.access.assertWritable(conversationId, userId, tx)
+      let parentId: string | null = null
+      if (input.parentId) {
+        const parent = tx.select().from(messages).where(and(eq(messages.id, input.parentId), eq(messages.conversationId, conversationId))).get()
+        if (!parent) throw new NotFoundError('The message to reply to was not found', { code: 'PARENT_NOT_FOUND' })
+        if (parent.deletedAt) throw new ConflictError('The message to reply to was deleted', { code: 'PARENT_DELETED' })
+        // Threads are one level deep: a reply to a reply joins the root's thread.
+        parentId = parent.parentId ?? parent.id
+      }
+      const now = new Date()
+      const seq = conversation.lastSeq + 1
+      const bumped = tx
+        .update(conversations)
+        .set({ lastSeq: seq, lastMessageAt: now })
+        .where(and(eq(conversations.id, conversationId), eq(conversations.lastSeq, conversation.lastSeq)))
+        .returning({ id: conversations.id })
+        .all()
+      // The immediate transaction holds the write lock, so this only trips if that guarantee is broken.
+      if (bumped.length !== 1) throw new ConflictError('The conversation changed while sending; retry', { code: 'SEQ_CONFLICT' })
+      const row = tx
+        .insert(messages)
+        .values({ id: newId(), conversationId, seq, senderId: userId, type: 'text', content, parentId, clientMsgId: input.clientMsgId ?? null, mentions: parseMentions(tx, conversationId, content), createdAt: now })
+        .returning()
+        .get()
+      if (parentId) tx.update(messages).set({ replyCount: sql`${messages.replyCount} + 1`, lastReplyAt: now }).where(eq(messages.id, parentId)).run()
+      // Your own message is read by definition, on every device.
+      tx.update(participants).set({ lastReadSeq: seq }).where(and(eq(participants.conversationId, conversationId), eq(participants.userId, userId))).run()
+      return { row, replayed: false }
+    })
+    return { message: this.#views([result.row], userId)[0]!, replayed: result.replayed }
+  }
+
+  page(userId: string, conversationId: string, request: PageRequest) {
+    this.access.assertParticipant(conversationId, userId)
+    const limit = request.limit ?? DEFAULT_PAGE
+    const scope = [eq(messages.conversationId, conversationId)]
+    if (request.rootsOnly) scope.push(isNull(messages.parentId))
+    const older = (below: number, count: number) =>
+      this.db.select().from(messages).where(and(...scope, lt(messages.seq, below))).orderBy(desc(messages.seq)).limit(count).all().reverse()
+    const newer = (above: number, count: number) =>
+      this.db.select().from(messages).where(and(...scope, gt(messages.seq, above))).orderBy(asc(messages.seq)).limit(count).all()
+
+    let rows: MessageRow[]
+    let hasMoreBefore: boolean
+    let hasMoreAfter: boolean
+    if (request.after !== undefined) {
+      const fetched = newer(request.after, limit + 1)
+      hasMoreAfter = fetched.length > limit
+      rows = fetched.slice(0, limit)
+      hasMoreBefore = request.after > 0 && older(request.after + 1, 1).length > 0
+    } else if (request.around !== undefined) {
+      const before = older(request.around, Math.floor(limit / 2) + 1)
+      const after = newer(request.around - 1, limit - Math.floor(limit / 2) + 1)
+      hasMoreBefore = before.length > Math.floor(limit / 2)
+      hasMoreAfter = after.length > limit - Math.floor(limit / 2)
+      rows = [...before.slice(hasMoreBefore ? 1 : 0), ...after.slice(0, limit - Math.floor(limit / 2))]
+    } else {
+      const fetched = older(request.before ?? Number.MAX_SAFE_INTEGER, limit + 1)
+      hasMoreBefore = fetched.length > limit
+      rows = hasMoreBefore ? fetched.slice(1) : fetched
+      hasMoreAfter = request.before !== undefined && newer(request.before - 1, 1).length > 0
+    }
+    return { messages: this.#views(rows, userId), hasMoreBefore, hasMoreAfter }
+  }
+
+  get(userId: string, conversationId: string, messageId: string): MessageView {
+    this.access.assertParticipant(conversationId, userId)
+    return this.#views([this.#row(conversationId, messageId)], userId)[0]!
+  }
+
+  thread(userId: string, conversationId: string, rootId: string, request: { after?: number; limit?: number }) {
+    this.access.assertParticipant(conversationId, userId)
+    const root = this.#row(conversationId, rootId)
+    if (root.parentId) throw new BadRequestError('This message is a reply; open its root thread', { code: 'NOT_A_THREAD_ROOT', details: { rootId: root.parentId } })
+    const limit = request.limit ?? DEFAULT_PAGE
+    const replies = this.db
+      .select()
+      .from(messages)
+      .where(and(eq(messages.parentId, root.id), gt(messages.seq, request.after ?? 0)))
+      .orderBy(asc(messages.seq))
+      .limit(limit + 1)
+      .all()
+    return { root: this.#views([root], userId)[0]!, replies: this.#views(replies.slice(0, limit), userId), hasMore: replies.length > limit }
+  }
+
+  edit(userId: string, conversationId: string, messageId: string, content: string): MessageView {
+    const trimmed = content.replace(/\s+$/, '')
+    if (!trimmed.trim()) throw new BadRequestError('A message needs some text; delete it instead', { code: 'EMPTY_MESSAGE' })
+    const row = transaction(this.db, (tx) => {
+      this.access.assertWritable(conversationId, userId, tx)
+      const message = this.#row(conversationId, messageId, tx)
+      if (message.senderId !== userId) throw new ForbiddenError('Only the author can edit a message', { code: 'NOT_AUTHOR' })
+      if (message.deletedAt) throw new ConflictError('This message was deleted', { code: 'MESSAGE_DELETED' })
+      if (message.content === trimmed) return message
+      const now = new Date()
+      tx.insert(messageEdits).values({ id: newId(), messageId, previousContent: message.content, editedAt: now }).run()
+      return tx.update(messages).set({ content: trimmed, editedAt: now, mentions: parseMentions(tx, conversationId, trimmed) }).where(eq(messages.id, messageId)).returning().get()!
+    })
+    return this.#views([row], userId)[0]!
+  }
+
+  edits(userId: string, conversationId: string, messageId: string) {
+    this.access.assertParticipant(conversationId, userId)
+    this.#row(conversationId, messageId)
+    return this.db.select().from(messageEdits).where(eq(messageEdits.messageId, messageId)).orderBy(asc(messageEdits.editedAt)).all()
+  }
+
+  /** Leaves a tombstone that keeps its seq; the text, its edit history, reactions and pin go. */
+  delete(userId: string, conversationId: string, messageId: string): MessageView {
+    const row = transaction(this.db, (tx) => {
+      const { participant } = this.access.assertParticipant(conversationId, userId, tx)
+      const message = this.#row(conversationId, messageId, tx)
+      const moderator = participant.role === 'owner' || participant.role === 'moderator'
+      if (message.senderId !== userId && !moderator) throw new ForbiddenError('Only the author or a moderator can delete a message', { code: 'NOT_AUTHOR' })
+      if (message.deletedAt) return message
+      tx.delete(messageEdits).where(eq(messageEdits.messageId, messageId)).run()
+      tx.delete(reactions).where(eq(reactions.messageId, messageId)).run()
+      tx.delete(pins).where(eq(pins.messageId, messageId)).run()
+      return tx.update(messages).set({ content: '', deletedAt: new Date(), mentions: null }).where(eq(messages.id, messageId)).returning().get()!
+    })
+    return this.#views([row], userId)[0]!
+  }
+
+  /** Adds or removes one reaction; unique per message, user and emoji, so repeating either is harmless. */
+  react(userId: string, conversationId: string, messageId: string, emoji: string, on: boolean): MessageView {
+    const row = transaction(this.db, (tx) => {
+      this.access.assertParticipant(conversationId, userId, tx)
+      const message = this.#row(conversationId, messageId, tx)
+      if (message.deletedAt) throw new ConflictError('This message was deleted', { code: 'MESSAGE_DELETED' })
+      if (on) tx.insert(reactions).values({ messageId, userId, emoji, createdAt: new Date() }).onConflictDoNothing().run()
+      else tx.delete(reactions).where(and(eq(reactions.messageId, messageId), eq(reactions.userId, userId), eq(reactions.emoji, emoji))).run()
+      return message
+    })
+    return this.#views([row], userId)[0]!
+  }
+
+  pin(userId: string, conversationId: string, messageId: string, on: boolean): MessageView {
+    const row = transaction(this.db, (tx) => {
+      this.access.assertWritable(conversationId, userId, tx)
+      const message = this.#row(conversationId, messageId, tx)
+      if (message.deletedAt) throw new ConflictError('This message was deleted', { code: 'MESSAGE_DELETED' })
+      if (on) tx.insert(pins).values({ conversationId, messageId, pinnedBy: userId, pinnedAt: new Date() }).onConflictDoNothing().run()
+      else tx.delete(pins).where(and(eq(pins.conversationId, conversationId), eq(pins.messageId, messageId))).run()
+      return message
+    })
+    return this.#views([row], userId)[0]!
+  }
+
+  pinned(userId: string, conversationId: string): MessageView[] {
+    this.access.assertParticipant(conversationId, userId)
+    const rows = this.db
+      .select({ message: messages })
+      .from(pins)
+      .innerJoin(messages, eq(messages.id, pins.messageId))
+      .where(eq(pins.conversationId, conversationId))
+      .orderBy(desc(pins.pinnedAt))
+      .all()
+    return this.#views(rows.map((r) => r.message), userId)
+  }
+
+  #row(conversationId: string, messageId: string, tx: Db | Tx = this.db): MessageRow {
+    const row = tx.select().from(messages).where(and(eq(messages.id, messageId), eq(messages.conversationId, conversationId))).get()
+    if (!row) throw new NotFoundError('Message not found', { code: 'MESSAGE_NOT_FOUND' })
+    return row
+  }
+
+  /** Rows to the API shape, with reactions and pins loaded in one query each for the whole page. */
+  #views(rows: MessageRow[], viewerId: string): MessageView[] {
+    if (rows.length === 0) return []
+    const ids = rows.map((r) => r.id)
+    const reactionRows = this.db.select().from(reactions).where(inArray(reactions.messageId, ids)).orderBy(asc(reactions.createdAt)).all()
+    const pinned = new Set(this.db.select({ id: pins.messageId }).from(pins).where(inArray(pins.messageId, ids)).all().map((p) => p.id))
+    const byMessage = new Map<string, Map<string, string[]>>()
+    for (const reaction of reactionRows) {
+      const emojis = byMessage.get(reaction.messageId) ?? new Map<string, string[]>()
+      emojis.set(reaction.emoji, [...(emojis.get(reaction.emoji) ?? []), reaction.userId])
+      byMessage.set(reaction.messageId, emojis)
+    }
+    return rows.map((row) => ({
+      id: row.id,
+      conversationId: row.conversationId,
+      seq: row.seq,
+      senderId: row.senderId,
+      type: row.type,
+      content: row.content,
+      parentId: row.parentId,
+      replyCount: row.replyCount,
+      lastReplyAt: iso(row.lastReplyAt),
+      clientMsgId: row.clientMsgId,
+      mentions: row.mentions ?? { users: [], channel: false, here: false },
+      forwardedFromId: row.forwardedFromId,
+      editedAt: iso(row.editedAt),
+      deletedAt: iso(row.deletedAt),
+      createdAt: row.createdAt.toISOString(),
+      reactions: [...(byMessage.get(row.id) ?? new Map<string, string[]>())].map(([emoji, userIds]) => ({ emoji, count: userIds.length, userIds, me: userIds.includes(viewerId) })),
+      pinned: pinned.has(row.id),
+    }))
+  }
 }

@@ -1,0 +1,60 @@
+import { t } from 'elysia'
+import { Iso, NullableIso, strict } from '../../http/schemas'
+
+export const MAX_CONTENT_LENGTH = 10_000
+export const DEFAULT_PAGE = 50
+export const MAX_PAGE = 200
+
+export const ReactionSummary = t.Object({ emoji: t.String(), count: t.Number(), userIds: t.Array(t.String()), me: t.Boolean() }, { title: 'ReactionSummary' })
+
+export const Message = t.Object(
+  {
+    id: t.String(),
+    conversationId: t.String(),
+    seq: t.Number({ description: 'Gap-free position in the conversation; tombstones keep theirs' }),
+    senderId: t.Union([t.String(), t.Null()]),
+    type: t.Union([t.Literal('text'), t.Literal('file'), t.Literal('voice'), t.Literal('system')]),
+    content: t.String({ description: 'Markdown; empty for a deleted message' }),
+    parentId: t.Union([t.String(), t.Null()]),
+    replyCount: t.Number(),
+    lastReplyAt: NullableIso,
+    clientMsgId: t.Union([t.String(), t.Null()]),
+    mentions: t.Object({ users: t.Array(t.String()), channel: t.Boolean(), here: t.Boolean() }),
+    forwardedFromId: t.Union([t.String(), t.Null()]),
+    editedAt: NullableIso,
+    deletedAt: NullableIso,
+    createdAt: Iso,
+    reactions: t.Array(ReactionSummary),
+    pinned: t.Boolean(),
+  },
+  { title: 'Message' },
+)
+export type MessageView = typeof Message.static
+
+export const ClientMsgId = t.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._:-]+$', description: 'Chosen by the client; a retry with the same value returns the original message' })
+
+export const SendBody = t.Object(
+  {
+    content: t.String({ minLength: 1, maxLength: MAX_CONTENT_LENGTH }),
+    clientMsgId: t.Optional(ClientMsgId),
+    parentId: t.Optional(t.String({ minLength: 1, maxLength: 64, description: 'Reply in the thread of this message' })),
+  },
+  strict,
+)
+
+export const EditBody = t.Object({ content: t.String({ minLength: 1, maxLength: MAX_CONTENT_LENGTH }) }, strict)
+
+const Seq = t.Numeric({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })
+export const PageQuery = t.Object({
+  before: t.Optional(Seq),
+  after: t.Optional(Seq),
+  around: t.Optional(Seq),
+  limit: t.Optional(t.Numeric({ minimum: 1, maximum: MAX_PAGE })),
+  rootsOnly: t.Optional(t.BooleanString({ description: 'Leave thread replies out of the timeline' })),
+})
+
+export const Page = t.Object({ messages: t.Array(Message), hasMoreBefore: t.Boolean(), hasMoreAfter: t.Boolean() }, { title: 'MessagePage' })
+
+export const MessageEdit = t.Object({ previousContent: t.String(), editedAt: Iso })
+
+export const Emoji = t.String({ minLength: 1, maxLength: 64, description: 'A Unicode emoji or a :short_code:' })
