@@ -13,9 +13,16 @@ import { oauthRoutes } from './features/oauth/routes'
 import { workspaceRoutes } from './features/workspaces/routes'
 import { conversationRoutes } from './features/conversations/routes'
 import { messageRoutes } from './features/messages/routes'
+import { realtimeGateway } from './realtime/gateway'
+import { MAX_FRAME_BYTES } from './realtime/protocol'
 
 export function createApp(ctx: AppContext) {
-  return new Elysia({ normalize: false, serve: { maxRequestBodySize: Math.max(ctx.config.bodyLimitBytes * 4, 16 * 1024 * 1024) } })
+  return new Elysia({
+    normalize: false,
+    serve: { maxRequestBodySize: Math.max(ctx.config.bodyLimitBytes * 4, 16 * 1024 * 1024) },
+    // Oversize frames close the socket with 1009; Bun pings idle sockets and drops dead ones.
+    websocket: { maxPayloadLength: MAX_FRAME_BYTES, idleTimeout: 60 },
+  })
     .onError({ as: 'global' }, ({ code, error, request, set }) => {
       const rendered = renderError(ctx, code, error, request)
       set.status = rendered.status
@@ -53,6 +60,10 @@ export function createApp(ctx: AppContext) {
     .use(workspaceRoutes(ctx))
     .use(conversationRoutes(ctx))
     .use(messageRoutes(ctx))
+    .use(realtimeGateway(ctx, ctx.hub))
+    .onStart(({ server }) => {
+      if (server) void ctx.hub.attach(server)
+    })
 }
 
 export type App = ReturnType<typeof createApp>

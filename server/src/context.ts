@@ -18,6 +18,7 @@ import { WorkspaceService } from './features/workspaces/service'
 import { ConversationAccess } from './features/conversations/access'
 import { ConversationService } from './features/conversations/service'
 import { MessageService } from './features/messages/service'
+import { RealtimeHub } from './realtime/hub'
 
 export interface Services {
   sessions: SessionService
@@ -44,6 +45,8 @@ export interface AppContext {
   mail: MailService
   audit: AuditService
   services: Services
+  /** Realtime fan-out (Bun pub/sub, bridged through Redis when configured). */
+  hub: RealtimeHub
   close(): Promise<void>
 }
 
@@ -72,6 +75,8 @@ export function createContext(config: Config): AppContext {
   const sessions = new SessionService(db, config, audit)
   const attempts = new AttemptThrottle(limiter, config)
   const mfa = new MfaService(db, config, attempts, audit)
+  const id = newId()
+  const hub = new RealtimeHub(id, log, redis, config.redisPrefix)
   const access = new ConversationAccess(db)
   const services: Services = {
     sessions,
@@ -81,13 +86,13 @@ export function createContext(config: Config): AppContext {
     admin: new AdminService(db, sessions, audit),
     oauth: new OAuthService(db, config, sessions, audit, log),
     access,
-    workspaces: new WorkspaceService(db, audit),
-    conversations: new ConversationService(db, access),
-    messages: new MessageService(db, access),
+    workspaces: new WorkspaceService(db, config, mail, audit, hub),
+    conversations: new ConversationService(db, access, hub),
+    messages: new MessageService(db, access, hub),
   }
   let closed = false
   return {
-    id: newId(),
+    id,
     config,
     db,
     log,
@@ -97,9 +102,11 @@ export function createContext(config: Config): AppContext {
     mail,
     audit,
     services,
+    hub,
     async close() {
       if (closed) return
       closed = true
+      await hub.close()
       limiter.close()
       mail.close()
       if (redis) await redis.quit().catch(() => redis.disconnect()) // @NOTE: quit fails when never connected; disconnect is enough then.

@@ -65,6 +65,12 @@ export class ConflictError extends AppError {
   static override code = 'CONFLICT'
 }
 
+/** The thing existed but is no longer usable (an expired invite). */
+export class GoneError extends AppError {
+  static override status = 410
+  static override code = 'GONE'
+}
+
 export class PayloadTooLargeError extends AppError {
   static override status = 413
   static override code = 'PAYLOAD_TOO_LARGE'

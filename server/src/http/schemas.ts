@@ -13,7 +13,7 @@ export const ErrorResponse = t.Object(
 )
 
 /** Response map entries for the usual failures, so Swagger shows them on every route. */
-export const errors = (...statuses: Array<400 | 401 | 403 | 404 | 409 | 413 | 422 | 429 | 503>) =>
+export const errors = (...statuses: Array<400 | 401 | 403 | 404 | 409 | 410 | 413 | 422 | 429 | 503>) =>
   Object.fromEntries(statuses.map((status) => [status, ErrorResponse])) as Record<number, typeof ErrorResponse>
 
 export const Iso = t.String({ format: 'date-time' })

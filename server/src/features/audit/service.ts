@@ -27,6 +27,16 @@ export type AuditAction =
   | 'admin.user.disabled'
   | 'admin.user.enabled'
   | 'admin.user.role_changed'
+  | 'workspace.created'
+  | 'workspace.updated'
+  | 'workspace.deleted'
+  | 'workspace.member.removed'
+  | 'workspace.member.left'
+  | 'workspace.member.role_changed'
+  | 'workspace.ownership.transferred'
+  | 'workspace.invite.created'
+  | 'workspace.invite.revoked'
+  | 'workspace.joined'
 
 export interface RequestMeta {
   ip: string | null

@@ -36,23 +36,35 @@ function looksExpired(token: string): boolean {
  * Access tokens (`@elysiajs/jwt`, HS256) and the `auth` / `admin` route options. Every protected
  * route re-checks the session in the database, so logout, revocation and disabling act at once.
  */
-export function authGuard(ctx: AppContext) {
-  const { config, services, limiter } = ctx
-  const verifyAccessToken = accessTokenVerifier(config.jwtSecret)
-
-  async function authenticate(request: Request) {
-    const token = bearer(request.headers.get('authorization'))
-    if (!token) throw new UnauthorizedError('Authentication required: send Authorization: Bearer <access token>', { code: 'UNAUTHORIZED' })
+/**
+ * Resolves an access token to its user and live session, for HTTP requests and sockets alike.
+ * Throws 401 with TOKEN_EXPIRED (refresh and retry), TOKEN_INVALID, SESSION_REVOKED, SESSION_EXPIRED or ACCOUNT_DISABLED.
+ */
+export function accessTokenAuthenticator(ctx: AppContext) {
+  const verifyAccessToken = accessTokenVerifier(ctx.config.jwtSecret)
+  return function authenticateAccessToken(token: string) {
     const claims = verifyAccessToken(token) as AccessClaims | false
     if (!claims || claims.typ !== 'access' || typeof claims.sub !== 'string' || typeof claims.sid !== 'string') {
       if (looksExpired(token)) throw new UnauthorizedError('Access token has expired; refresh it', { code: 'TOKEN_EXPIRED' })
       throw new UnauthorizedError('Access token is not valid', { code: 'TOKEN_INVALID' })
     }
-    const { user, session } = services.sessions.authenticate(claims.sid, claims.sub)
+    const { user, session } = ctx.services.sessions.authenticate(claims.sid, claims.sub)
+    return { user, sessionId: session.id }
+  }
+}
+
+export function authGuard(ctx: AppContext) {
+  const { config, services, limiter } = ctx
+  const authenticateAccessToken = accessTokenAuthenticator(ctx)
+
+  async function authenticate(request: Request) {
+    const token = bearer(request.headers.get('authorization'))
+    if (!token) throw new UnauthorizedError('Authentication required: send Authorization: Bearer <access token>', { code: 'UNAUTHORIZED' })
+    const { user, sessionId } = authenticateAccessToken(token)
     noteRequestUser(request, user.id)
     const rate = await limiter.hit(`user:${user.id}`, config.rateLimit.userPerMinute, 60_000)
     if (!rate.allowed) throw new RateLimitedError('Too many requests for this account', rate.retryAfterSeconds)
-    return { user, sessionId: session.id }
+    return { user, sessionId }
   }
 
   return new Elysia({ name: 'auth-guard', seed: ctx.id })

@@ -1,6 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm'
 import type { Db, Tx } from '../../db/client'
-import { conversations, participants, workspaceMembers } from '../../db/schema'
+import { conversations, participants, workspaceMembers, type WorkspaceRole } from '../../db/schema'
 import { ForbiddenError, NotFoundError } from '../../errors'
 
 export type ConversationRow = typeof conversations.$inferSelect
@@ -41,5 +41,10 @@ export class ConversationAccess {
 
   isWorkspaceMember(workspaceId: string, userId: string, tx: Db | Tx = this.db): boolean {
     return Boolean(tx.select({ role: workspaceMembers.role }).from(workspaceMembers).where(and(eq(workspaceMembers.workspaceId, workspaceId), eq(workspaceMembers.userId, userId))).get())
+  }
+
+  /** The caller's role in a workspace, or null when they are not a member. */
+  workspaceRole(workspaceId: string, userId: string, tx: Db | Tx = this.db): WorkspaceRole | null {
+    return tx.select({ role: workspaceMembers.role }).from(workspaceMembers).where(and(eq(workspaceMembers.workspaceId, workspaceId), eq(workspaceMembers.userId, userId))).get()?.role ?? null
   }
 }

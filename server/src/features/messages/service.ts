@@ -5,6 +5,7 @@ import { conversations, messageEdits, messages, participants, pins, reactions } 
 import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from '../../errors'
 import { newId } from '../../lib/crypto'
 import type { ConversationAccess } from '../conversations/access'
+import type { EventSink } from '../../realtime/hub'
 import { parseMentions } from './mentions'
 import { DEFAULT_PAGE, type MessageView } from './model'
 
@@ -28,7 +29,7 @@ const iso = (date: Date | null) => date?.toISOString() ?? null
 
 /** Messages: send with gap-free seq, history by cursor, edits, deletes, reactions, threads, pins. */
 export class MessageService {
-  constructor(private db: Db, private access: ConversationAccess) {}
+  constructor(private db: Db, private access: ConversationAccess, private events: EventSink) {}
 
   /**
    * Appends a message: the seq is taken from the conversation row inside one immediate transaction,
@@ -76,7 +77,10 @@ export class MessageService {
       tx.update(participants).set({ lastReadSeq: seq }).where(and(eq(participants.conversationId, conversationId), eq(participants.userId, userId))).run()
       return { row, replayed: false }
     })
-    return { message: this.#views([result.row], userId)[0]!, replayed: result.replayed }
+    const message = this.#views([result.row], userId)[0]!
+    // Published after the commit: a socket never sees a message the database could still roll back.
+    if (!result.replayed) this.events.toConversation(conversationId, { type: 'message.created', message })
+    return { message, replayed: result.replayed }
   }
 
   page(userId: string, conversationId: string, request: PageRequest) {
@@ -145,7 +149,7 @@ export class MessageService {
       tx.insert(messageEdits).values({ id: newId(), messageId, previousContent: message.content, editedAt: now }).run()
       return tx.update(messages).set({ content: trimmed, editedAt: now, mentions: parseMentions(tx, conversationId, trimmed) }).where(eq(messages.id, messageId)).returning().get()!
     })
-    return this.#views([row], userId)[0]!
+    return this.#announce('message.updated', row, userId)
   }
 
   edits(userId: string, conversationId: string, messageId: string) {
@@ -167,7 +171,7 @@ export class MessageService {
       tx.delete(pins).where(eq(pins.messageId, messageId)).run()
       return tx.update(messages).set({ content: '', deletedAt: new Date(), mentions: null }).where(eq(messages.id, messageId)).returning().get()!
     })
-    return this.#views([row], userId)[0]!
+    return this.#announce('message.deleted', row, userId)
   }
 
   /** Adds or removes one reaction; unique per message, user and emoji, so repeating either is harmless. */
@@ -180,7 +184,7 @@ export class MessageService {
       else tx.delete(reactions).where(and(eq(reactions.messageId, messageId), eq(reactions.userId, userId), eq(reactions.emoji, emoji))).run()
       return message
     })
-    return this.#views([row], userId)[0]!
+    return this.#announce('reaction.changed', row, userId)
   }
 
   pin(userId: string, conversationId: string, messageId: string, on: boolean): MessageView {
@@ -192,7 +196,7 @@ export class MessageService {
       else tx.delete(pins).where(and(eq(pins.conversationId, conversationId), eq(pins.messageId, messageId))).run()
       return message
     })
-    return this.#views([row], userId)[0]!
+    return this.#announce('message.updated', row, userId)
   }
 
   pinned(userId: string, conversationId: string): MessageView[] {
@@ -205,6 +209,13 @@ export class MessageService {
       .orderBy(desc(pins.pinnedAt))
       .all()
     return this.#views(rows.map((r) => r.message), userId)
+  }
+
+  /** The acting user's view, also sent to the conversation's sockets (reactions carry user ids; `me` is per viewer). */
+  #announce(type: 'message.updated' | 'message.deleted' | 'reaction.changed', row: MessageRow, userId: string): MessageView {
+    const message = this.#views([row], userId)[0]!
+    this.events.toConversation(row.conversationId, { type, message: { ...message, reactions: message.reactions.map((r) => ({ ...r, me: false })) } })
+    return message
   }
 
   #row(conversationId: string, messageId: string, tx: Db | Tx = this.db): MessageRow {

@@ -37,8 +37,8 @@ export function userRoutes(ctx: AppContext) {
     }, {
       auth: true,
       body: t.Optional(DeleteAccountBody),
-      response: { 204: NoContent, ...errors(401, 413, 422, 429) },
-      detail: { summary: 'Delete the account (confirm with the password when it has one)', security: bearer },
+      response: { 204: NoContent, ...errors(401, 409, 413, 422, 429) },
+      detail: { summary: 'Delete the account (confirm with the password when it has one)', description: 'Refused with 409 OWNER_MUST_TRANSFER while the user owns a workspace.', security: bearer },
     })
     .get('/sessions', ({ auth }) =>
       sessions.listActive(auth.user.id).map((s) => ({

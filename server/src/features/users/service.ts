@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm'
 import type { Db } from '../../db/client'
 import { transaction } from '../../db/client'
-import { users } from '../../db/schema'
+import { users, workspaces } from '../../db/schema'
 import { ConflictError, NotFoundError, ValidationError } from '../../errors'
 import type { AuditService, RequestMeta } from '../audit/service'
 import { assertPasswordAcceptable, hashPassword } from '../auth/passwords'
@@ -66,6 +66,8 @@ export class UserService {
       await this.attempts.confirmPassword(user, password)
     }
     transaction(this.db, (tx) => {
+      const owned = tx.select({ id: workspaces.id, name: workspaces.name }).from(workspaces).where(eq(workspaces.ownerId, userId)).all()
+      if (owned.length > 0) throw new ConflictError('Transfer or delete the workspaces you own first', { code: 'OWNER_MUST_TRANSFER', details: { workspaces: owned } })
       tx.delete(users).where(eq(users.id, userId)).run()
       this.audit.record({ action: 'user.deleted', actorUserId: userId, targetUserId: userId, meta, details: { username: user.username } }, tx)
     })

@@ -139,3 +139,18 @@ describe('delete account', () => {
     expect(again.user.id).not.toBe(session.user.id)
   })
 })
+
+describe('delete account while owning a workspace', () => {
+  test('is refused with 409 OWNER_MUST_TRANSFER naming the workspaces; after deleting the workspace it works', async () => {
+    const session = await server.register()
+    const workspace = await server.request('POST', '/workspaces', { token: session.accessToken, body: { name: 'Owned by me' } })
+    expect(workspace.status).toBe(201)
+    const refused = await server.request('DELETE', '/users/me', { token: session.accessToken, body: { password: session.password } })
+    expect(refused.status).toBe(409)
+    expectErrorShape(refused.body, 'OWNER_MUST_TRANSFER')
+    expect(JSON.stringify(refused.body.error.details)).toContain(workspace.body.id)
+    expect((await server.request('GET', '/users/me', { token: session.accessToken })).status).toBe(200)
+    expect((await server.request('DELETE', `/workspaces/${workspace.body.id}`, { token: session.accessToken })).status).toBe(204)
+    expect((await server.request('DELETE', '/users/me', { token: session.accessToken, body: { password: session.password } })).status).toBe(204)
+  })
+})
