@@ -139,21 +139,23 @@ describe('delivery', () => {
 
 describe('membership and read state', () => {
   test('joining through REST subscribes the user’s open sockets at once; leaving unsubscribes them', async () => {
-    const loungeOwner = server.ctx.services.admin.listUsers({ limit: 1, offset: 0 }).rows[0]!
-    const admin = (await server.login(loungeOwner.email, 'correct horse battery')).body
+    // The platform admin (whoever registered first) opens a lounge; a fresh account joins it.
+    const first = server.ctx.services.admin.listUsers({ limit: 1, offset: 0 }).rows[0]!
+    const admin = (await server.login(first.email, 'correct horse battery')).body
+    const joiner = await server.register()
     const lounge = await server.request('POST', '/conversations', { token: admin.accessToken, body: { kind: 'lounge', name: 'Town square' } })
     expect(lounge.status).toBe(201)
     const id: string = lounge.body.id
-    const b = await connect(bob)
-    expect((await server.request('POST', `/conversations/${id}/join`, { token: bob.accessToken })).status).toBe(200)
-    await b.next((e) => e.type === 'conversation.joined' && e.conversationId === id)
+    const socket = await connect(joiner)
+    expect((await server.request('POST', `/conversations/${id}/join`, { token: joiner.accessToken })).status).toBe(200)
+    await socket.next((e) => e.type === 'conversation.joined' && e.conversationId === id)
     await server.request('POST', `/conversations/${id}/messages`, { token: admin.accessToken, body: { content: 'welcome' } })
-    expect((await b.next((e) => e.type === 'message.created' && e.message.conversationId === id)).message.content).toBe('welcome')
-    expect((await server.request('POST', `/conversations/${id}/leave`, { token: bob.accessToken })).status).toBeLessThan(300)
-    await b.next((e) => e.type === 'conversation.left' && e.conversationId === id)
+    expect((await socket.next((e) => e.type === 'message.created' && e.message.conversationId === id)).message.content).toBe('welcome')
+    expect((await server.request('POST', `/conversations/${id}/leave`, { token: joiner.accessToken })).status).toBeLessThan(300)
+    await socket.next((e) => e.type === 'conversation.left' && e.conversationId === id)
     await server.request('POST', `/conversations/${id}/messages`, { token: admin.accessToken, body: { content: 'still there?' } })
-    await b.settle()
-    expect(b.events.filter((e) => e.type === 'message.created' && e.message.conversationId === id)).toHaveLength(1)
+    await socket.settle()
+    expect(socket.events.filter((e) => e.type === 'message.created' && e.message.conversationId === id)).toHaveLength(1)
   })
 
   test('reading on one device updates the unread count on the others', async () => {

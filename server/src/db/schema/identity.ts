@@ -16,6 +16,10 @@ export const users = sqliteTable('users', {
   mfaEnabledAt: timestamp('mfa_enabled_at'),
   /** The last TOTP time step accepted; codes of that step or earlier are refused (no replay). */
   mfaLastUsedStep: integer('mfa_last_used_step'),
+  /** Do-not-disturb until this time: notifications are stored but not pushed. */
+  dndUntil: timestamp('dnd_until'),
+  /** When the user's last socket closed (presence "last seen"). */
+  lastSeenAt: timestamp('last_seen_at'),
   createdAt: timestamp('created_at').notNull(),
   updatedAt: timestamp('updated_at').notNull(),
 }, (table) => [
