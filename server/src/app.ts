@@ -13,6 +13,9 @@ import { oauthRoutes } from './features/oauth/routes'
 import { workspaceRoutes } from './features/workspaces/routes'
 import { conversationRoutes } from './features/conversations/routes'
 import { messageRoutes } from './features/messages/routes'
+import { threadRoutes } from './features/threads/routes'
+import { notificationRoutes } from './features/notifications/routes'
+import { searchRoutes } from './features/search/routes'
 import { realtimeGateway } from './realtime/gateway'
 import { MAX_FRAME_BYTES } from './realtime/protocol'
 
@@ -46,6 +49,9 @@ export function createApp(ctx: AppContext) {
             { name: 'workspaces', description: 'Workspaces, members, roles and invites' },
             { name: 'conversations', description: 'Channels, groups, DMs and lounges; participants and read state' },
             { name: 'messages', description: 'Messages, threads, edits, reactions and pins' },
+            { name: 'threads', description: 'Following threads, the threads inbox and thread read state' },
+            { name: 'notifications', description: 'Mentions, DMs, thread replies and invites; read state, unread counts, do-not-disturb' },
+            { name: 'search', description: 'Full-text message search and people search' },
           ],
           components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
         },
@@ -60,6 +66,9 @@ export function createApp(ctx: AppContext) {
     .use(workspaceRoutes(ctx))
     .use(conversationRoutes(ctx))
     .use(messageRoutes(ctx))
+    .use(threadRoutes(ctx))
+    .use(notificationRoutes(ctx))
+    .use(searchRoutes(ctx))
     .use(realtimeGateway(ctx, ctx.hub))
     .onStart(({ server }) => {
       if (server) void ctx.hub.attach(server)

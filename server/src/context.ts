@@ -18,6 +18,9 @@ import { WorkspaceService } from './features/workspaces/service'
 import { ConversationAccess } from './features/conversations/access'
 import { ConversationService } from './features/conversations/service'
 import { MessageService } from './features/messages/service'
+import { ThreadService } from './features/threads/service'
+import { NotificationService } from './features/notifications/service'
+import { SearchService } from './features/search/service'
 import { RealtimeHub } from './realtime/hub'
 
 export interface Services {
@@ -31,6 +34,9 @@ export interface Services {
   workspaces: WorkspaceService
   conversations: ConversationService
   messages: MessageService
+  threads: ThreadService
+  notifications: NotificationService
+  search: SearchService
 }
 
 /** Everything a request handler may reach, built once per process (or per test server). */
@@ -78,6 +84,8 @@ export function createContext(config: Config): AppContext {
   const id = newId()
   const hub = new RealtimeHub(id, log, redis, config.redisPrefix)
   const access = new ConversationAccess(db)
+  const threads = new ThreadService(db, access, hub)
+  const notifications = new NotificationService(db, threads, hub)
   const services: Services = {
     sessions,
     mfa,
@@ -86,9 +94,13 @@ export function createContext(config: Config): AppContext {
     admin: new AdminService(db, sessions, audit),
     oauth: new OAuthService(db, config, sessions, audit, log),
     access,
-    workspaces: new WorkspaceService(db, config, mail, audit, hub),
+    workspaces: new WorkspaceService(db, config, mail, audit, hub, notifications),
     conversations: new ConversationService(db, access, hub),
-    messages: new MessageService(db, access, hub),
+    // Send hooks run in this order: notifications read the follows that threads just wrote.
+    messages: new MessageService(db, access, hub, [threads, notifications]),
+    threads,
+    notifications,
+    search: new SearchService(db),
   }
   let closed = false
   return {

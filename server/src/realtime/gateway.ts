@@ -4,7 +4,8 @@ import type { AppContext } from '../context'
 import { AppError, RateLimitedError, UnauthorizedError } from '../errors'
 import { errorFields } from '../logger'
 import { accessTokenAuthenticator } from '../features/auth/guard'
-import { conversationIdsOf } from '../features/conversations/membership'
+import { conversationIdsOf, usersSharingSpace } from '../features/conversations/membership'
+import { PresenceTracker, presenceTopic } from './presence'
 import { conversationTopic, userTopic, type HubSocket, type RealtimeHub } from './hub'
 import { ClientCommand, CLOSE, REPLAY_LIMIT, TYPING_INTERVAL_MS, type ServerEvent } from './protocol'
 
@@ -35,6 +36,7 @@ export function realtimeGateway(ctx: AppContext, hub: RealtimeHub) {
   const connections = ctx.metrics.gauge('ws_connections', 'Open authenticated WebSocket connections', () => [[{}, hub.connections]])
   void connections
 
+  const presence = new PresenceTracker(ctx.db, (topic, event) => hub.toTopic(topic, event))
   const send = (raw: RawSocket, event: ServerEvent) => void raw.send(JSON.stringify(event))
   const fail = (raw: RawSocket, ref: string | undefined, error: unknown) => {
     if (error instanceof AppError) return send(raw, { type: 'error', ref, code: error.code, message: error.message, details: error.details })
@@ -67,6 +69,7 @@ export function realtimeGateway(ctx: AppContext, hub: RealtimeHub) {
     for (const id of conversations) raw.subscribe(conversationTopic(id))
     state.hub = socket
     hub.register(socket)
+    presence.connected(socket.userId)
     send(raw, { type: 'ready', userId: socket.userId, sessionId: socket.sessionId, conversations })
   }
 
@@ -97,6 +100,19 @@ export function realtimeGateway(ctx: AppContext, hub: RealtimeHub) {
       case 'read': {
         services.conversations.markRead(userId, command.conversationId, command.seq)
         return send(raw, { type: 'ack', ref: command.ref, for: 'read' })
+      }
+      case 'presence':
+        presence.choose(userId, command.status)
+        return send(raw, { type: 'ack', ref: command.ref, for: 'presence' })
+      case 'presence.subscribe': {
+        // Only people you share a conversation or workspace with; others are reported as not visible.
+        const allowed = usersSharingSpace(ctx.db, userId, command.userIds)
+        for (const id of allowed) {
+          raw.subscribe(presenceTopic(id))
+          send(raw, presence.snapshot(id))
+        }
+        const hidden = command.userIds.filter((id) => !allowed.has(id))
+        return send(raw, { type: 'ack', ref: command.ref, for: 'presence.subscribe', ...(hidden.length ? { hidden } : {}) })
       }
       case 'resume': {
         for (const { id, lastSeq } of command.conversations) {
@@ -171,7 +187,10 @@ export function realtimeGateway(ctx: AppContext, hub: RealtimeHub) {
       const state = states.get(raw)
       if (!state) return
       clearTimeout(state.authTimer)
-      if (state.hub) hub.unregister(state.hub)
+      if (state.hub) {
+        hub.unregister(state.hub)
+        presence.disconnected(state.hub.userId)
+      }
       states.delete(raw)
     },
   })

@@ -87,6 +87,11 @@ export class RealtimeHub implements EventSink {
     this.#publish(userTopic(userId), JSON.stringify(event))
   }
 
+  /** Any other topic (presence): same local fan-out and Redis bridge. */
+  toTopic(topic: string, event: ServerEvent): void {
+    this.#publish(topic, JSON.stringify(event))
+  }
+
   membershipChanged(userId: string, conversationId: string, joined: boolean): void {
     this.#applyMembership(userId, conversationId, joined)
     this.#bridge({ origin: this.instanceId, kind: 'membership', userId, conversationId, joined })

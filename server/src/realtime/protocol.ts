@@ -2,6 +2,7 @@ import { t, type Static } from 'elysia'
 import { Message } from '../features/messages/model'
 import { ClientMsgId } from '../features/messages/model'
 import { MAX_CONTENT_LENGTH } from '../features/messages/model'
+import type { NotificationView } from '../features/notifications/model'
 
 /**
  * The socket protocol at /ws, one discriminated union per direction (`type`). Every command may
@@ -32,6 +33,8 @@ export const ClientCommand = t.Union([
   t.Object({ type: t.Literal('react'), ref: Ref, conversationId: Id, messageId: Id, emoji: t.String({ minLength: 1, maxLength: 64 }), on: t.Boolean() }, { additionalProperties: false }),
   t.Object({ type: t.Literal('typing'), ref: Ref, conversationId: Id }, { additionalProperties: false }),
   t.Object({ type: t.Literal('read'), ref: Ref, conversationId: Id, seq: Seq }, { additionalProperties: false }),
+  t.Object({ type: t.Literal('presence'), ref: Ref, status: t.Union([t.Literal('online'), t.Literal('away'), t.Literal('dnd')]) }, { additionalProperties: false }),
+  t.Object({ type: t.Literal('presence.subscribe'), ref: Ref, userIds: t.Array(Id, { minItems: 1, maxItems: 200 }) }, { additionalProperties: false }),
   t.Object(
     {
       type: t.Literal('resume'),
@@ -46,7 +49,7 @@ export type ClientCommand = Static<typeof ClientCommand>
 
 export type ServerEvent =
   | { type: 'ready'; userId: string; sessionId: string; conversations: string[] }
-  | { type: 'ack'; ref?: string; for: ClientCommand['type']; message?: MessageView }
+  | { type: 'ack'; ref?: string; for: ClientCommand['type']; message?: MessageView; hidden?: string[] }
   | { type: 'error'; ref?: string; code: string; message: string; details?: unknown }
   | { type: 'pong'; ref?: string; time: string }
   | { type: 'message.created'; message: MessageView }
@@ -55,12 +58,18 @@ export type ServerEvent =
   | { type: 'reaction.changed'; message: MessageView }
   | { type: 'typing'; conversationId: string; userId: string }
   | { type: 'read.updated'; conversationId: string; lastReadSeq: number; unreadCount: number }
+  | { type: 'presence'; userId: string; status: PresenceStatus; lastSeenAt: string | null }
   | { type: 'replay'; conversationId: string; messages: MessageView[]; toSeq: number }
   | { type: 'resync'; conversationId: string; fromSeq: number; toSeq: number; reason: 'too_many_missed' }
   | { type: 'conversation.joined'; conversationId: string }
   | { type: 'conversation.left'; conversationId: string }
+  | { type: 'notification.created'; notification: NotificationView }
+  | { type: 'notification.read'; ids: string[] }
+  | { type: 'notification.deleted'; ids: string[] }
+  | { type: 'thread.read'; rootId: string; lastReadSeq: number; unreadReplies: number }
 
 export type MessageView = Static<typeof Message>
+export type PresenceStatus = 'online' | 'away' | 'dnd' | 'offline'
 
 /** Close codes (4000–4999 are ours). A client refreshes its token on 4001 and reconnects. */
 export const CLOSE = {

@@ -172,6 +172,41 @@ describe('membership and read state', () => {
   })
 })
 
+describe('presence', () => {
+  test('people who share a conversation see each other come online, go away and go offline with a last-seen time', async () => {
+    const [watcher, watched, stranger] = await Promise.all([server.register(), server.register(), server.register()])
+    conversation([watcher, watched])
+    const eyes = await connect(watcher)
+    const subscribed = await eyes.command({ type: 'presence.subscribe', userIds: [watched.user.id, stranger.user.id] })
+    expect(subscribed).toMatchObject({ type: 'ack', hidden: [stranger.user.id] })
+    expect(eyes.events).toContainEqual({ type: 'presence', userId: watched.user.id, status: 'offline', lastSeenAt: null })
+    const target = await connect(watched)
+    await eyes.next((e) => e.type === 'presence' && e.userId === watched.user.id && e.status === 'online')
+    await target.command({ type: 'presence', status: 'away' })
+    await eyes.next((e) => e.type === 'presence' && e.userId === watched.user.id && e.status === 'away')
+    target.close()
+    const offline = await eyes.next((e) => e.type === 'presence' && e.userId === watched.user.id && e.status === 'offline' && e.lastSeenAt)
+    expect(Date.parse(offline.lastSeenAt)).toBeGreaterThan(Date.now() - 60_000)
+    expect(eyes.events.some((e) => e.type === 'presence' && e.userId === stranger.user.id)).toBe(false)
+  })
+
+  test('a second device keeps the user online until the last socket closes', async () => {
+    const [watcher, watched] = await Promise.all([server.register(), server.register()])
+    conversation([watcher, watched])
+    const eyes = await connect(watcher)
+    const laptop = await connect(watched)
+    const phone = await TestSocket.ready(server.url, (await server.login(watched.user.email, watched.password)).body.accessToken)
+    await eyes.command({ type: 'presence.subscribe', userIds: [watched.user.id] })
+    laptop.close()
+    await eyes.settle()
+    await Bun.sleep(50)
+    await eyes.settle()
+    expect(eyes.events.filter((e) => e.type === 'presence' && e.userId === watched.user.id).map((e) => e.status)).toEqual(['online'])
+    phone.close()
+    await eyes.next((e) => e.type === 'presence' && e.userId === watched.user.id && e.status === 'offline')
+  })
+})
+
 describe('bad frames', () => {
   test('malformed JSON and frames outside the protocol get error frames; the socket stays usable', async () => {
     const socket = await connect(alice)

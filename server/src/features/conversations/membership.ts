@@ -1,4 +1,4 @@
-import { and, eq, inArray } from 'drizzle-orm'
+import { and, eq, inArray, sql } from 'drizzle-orm'
 import type { Db, Tx } from '../../db/client'
 import { conversations, participants } from '../../db/schema'
 
@@ -19,4 +19,19 @@ export function leaveWorkspaceConversations(tx: Db | Tx, workspaceId: string, us
     .returning({ conversationId: participants.conversationId })
     .all()
     .map((row) => row.conversationId)
+}
+
+/** Which of `otherIds` share a conversation or a workspace with the user: whose presence they may watch. */
+export function usersSharingSpace(db: Db, userId: string, otherIds: string[]): Set<string> {
+  if (otherIds.length === 0) return new Set()
+  const ids = sql.join(otherIds.map((id) => sql`${id}`), sql`, `)
+  const rows = db.all<{ user_id: string }>(sql`
+    select p2.user_id from participants p1 join participants p2 on p2.conversation_id = p1.conversation_id
+      where p1.user_id = ${userId} and p2.user_id in (${ids})
+    union
+    select m2.user_id from workspace_members m1 join workspace_members m2 on m2.workspace_id = m1.workspace_id
+      where m1.user_id = ${userId} and m2.user_id in (${ids})`)
+  const allowed = new Set(rows.map((row) => row.user_id))
+  if (otherIds.includes(userId)) allowed.add(userId)
+  return allowed
 }

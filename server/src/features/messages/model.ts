@@ -58,3 +58,14 @@ export const Page = t.Object({ messages: t.Array(Message), hasMoreBefore: t.Bool
 export const MessageEdit = t.Object({ previousContent: t.String(), editedAt: Iso })
 
 export const Emoji = t.String({ minLength: 1, maxLength: 64, description: 'A Unicode emoji or a :short_code:' })
+
+export const MAX_FORWARD_TARGETS = 10
+
+export const ForwardBody = t.Object(
+  {
+    conversationIds: t.Array(t.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: MAX_FORWARD_TARGETS, description: 'Where to forward; you must be able to write to each' }),
+  },
+  strict,
+)
+
+export const Forwarded = t.Object({ messages: t.Array(Message, { description: 'One new message per target conversation, in the order given' }) }, { title: 'ForwardedMessages' })

@@ -2,7 +2,7 @@ import { Elysia, t } from 'elysia'
 import type { AppContext } from '../../context'
 import { errors } from '../../http/schemas'
 import { authGuard } from '../auth/guard'
-import { ClientMsgId, EditBody, Emoji, Message, MessageEdit, Page, PageQuery, SendBody } from './model'
+import { ClientMsgId, EditBody, Emoji, ForwardBody, Forwarded, Message, MessageEdit, Page, PageQuery, SendBody } from './model'
 
 const bearer = [{ bearer: [] }]
 const Id = t.String({ minLength: 1, maxLength: 64 })
@@ -74,6 +74,20 @@ export function messageRoutes(ctx: AppContext) {
       query: t.Object({ after: t.Optional(t.Numeric({ minimum: 0 })), limit: t.Optional(t.Numeric({ minimum: 1, maximum: 200 })) }),
       response: { 200: t.Object({ root: Message, replies: t.Array(Message), hasMore: t.Boolean() }), ...errors(400, 401, 404, 422, 429) },
       detail: { summary: 'A thread: its root and replies after a seq', security: bearer },
+    })
+    .post('/messages/:messageId/forward', ({ auth, params, body, set }) => {
+      set.status = 201
+      return { messages: messages.forward(auth.user.id, params.id, params.messageId, body.conversationIds) }
+    }, {
+      auth: true,
+      params: MessageParams,
+      body: ForwardBody,
+      response: { 201: Forwarded, ...errors(400, 401, 403, 404, 409, 413, 422, 429) },
+      detail: {
+        summary: 'Forward a message to up to 10 conversations',
+        description: 'Each copy is a new text message with `forwardedFromId` set to this message, sent like any other (seq, events, notifications). Every target is checked first: one you cannot write to answers 404 (403 when archived) and nothing is written.',
+        security: bearer,
+      },
     })
     .put('/messages/:messageId/reactions/:emoji', ({ auth, params }) => messages.react(auth.user.id, params.id, params.messageId, params.emoji, true), {
       auth: true,

@@ -4,12 +4,31 @@ import { transaction } from '../../db/client'
 import { conversations, messageEdits, messages, participants, pins, reactions } from '../../db/schema'
 import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from '../../errors'
 import { newId } from '../../lib/crypto'
-import type { ConversationAccess } from '../conversations/access'
+import type { ConversationAccess, ConversationRow } from '../conversations/access'
 import type { EventSink } from '../../realtime/hub'
 import { parseMentions } from './mentions'
 import { DEFAULT_PAGE, type MessageView } from './model'
 
-type MessageRow = typeof messages.$inferSelect
+export type MessageRow = typeof messages.$inferSelect
+type AfterCommit = Parameters<Parameters<typeof transaction>[1]>[1]
+
+/** A message just appended, with its conversation as of that append. */
+export interface SentMessage {
+  message: MessageRow
+  conversation: ConversationRow
+}
+
+/** Work that joins the send transaction (thread follows, notifications), so it commits or rolls back with the message. */
+export interface SendHook {
+  onSent(tx: Tx, afterCommit: AfterCommit, sent: SentMessage): void
+}
+
+interface AppendInput {
+  content: string
+  parentId: string | null
+  clientMsgId: string | null
+  forwardedFromId: string | null
+}
 
 export interface SendInput {
   content: string
@@ -29,7 +48,8 @@ const iso = (date: Date | null) => date?.toISOString() ?? null
 
 /** Messages: send with gap-free seq, history by cursor, edits, deletes, reactions, threads, pins. */
 export class MessageService {
-  constructor(private db: Db, private access: ConversationAccess, private events: EventSink) {}
+  /** Hooks run in order inside every send; later hooks see what earlier ones wrote. */
+  constructor(private db: Db, private access: ConversationAccess, private events: EventSink, private hooks: SendHook[] = []) {}
 
   /**
    * Appends a message: the seq is taken from the conversation row inside one immediate transaction,
@@ -39,7 +59,7 @@ export class MessageService {
   send(userId: string, conversationId: string, input: SendInput): { message: MessageView; replayed: boolean } {
     const content = input.content.replace(/\s+$/, '')
     if (!content.trim()) throw new BadRequestError('A message needs some text', { code: 'EMPTY_MESSAGE' })
-    const result = transaction(this.db, (tx) => {
+    const result = transaction(this.db, (tx, afterCommit) => {
       if (input.clientMsgId) {
         const existing = tx.select().from(messages).where(and(eq(messages.senderId, userId), eq(messages.clientMsgId, input.clientMsgId))).get()
         if (existing) {
@@ -49,38 +69,32 @@ export class MessageService {
         }
       }
       const { conversation } = this.access.assertWritable(conversationId, userId, tx)
-      let parentId: string | null = null
-      if (input.parentId) {
-        const parent = tx.select().from(messages).where(and(eq(messages.id, input.parentId), eq(messages.conversationId, conversationId))).get()
-        if (!parent) throw new NotFoundError('The message to reply to was not found', { code: 'PARENT_NOT_FOUND' })
-        if (parent.deletedAt) throw new ConflictError('The message to reply to was deleted', { code: 'PARENT_DELETED' })
-        // Threads are one level deep: a reply to a reply joins the root's thread.
-        parentId = parent.parentId ?? parent.id
-      }
-      const now = new Date()
-      const seq = conversation.lastSeq + 1
-      const bumped = tx
-        .update(conversations)
-        .set({ lastSeq: seq, lastMessageAt: now })
-        .where(and(eq(conversations.id, conversationId), eq(conversations.lastSeq, conversation.lastSeq)))
-        .returning({ id: conversations.id })
-        .all()
-      // The immediate transaction holds the write lock, so this only trips if that guarantee is broken.
-      if (bumped.length !== 1) throw new ConflictError('The conversation changed while sending; retry', { code: 'SEQ_CONFLICT' })
-      const row = tx
-        .insert(messages)
-        .values({ id: newId(), conversationId, seq, senderId: userId, type: 'text', content, parentId, clientMsgId: input.clientMsgId ?? null, mentions: parseMentions(tx, conversationId, content), createdAt: now })
-        .returning()
-        .get()
-      if (parentId) tx.update(messages).set({ replyCount: sql`${messages.replyCount} + 1`, lastReplyAt: now }).where(eq(messages.id, parentId)).run()
-      // Your own message is read by definition, on every device.
-      tx.update(participants).set({ lastReadSeq: seq }).where(and(eq(participants.conversationId, conversationId), eq(participants.userId, userId))).run()
+      const row = this.#append(tx, afterCommit, userId, conversation, { content, parentId: input.parentId ?? null, clientMsgId: input.clientMsgId ?? null, forwardedFromId: null })
       return { row, replayed: false }
     })
     const message = this.#views([result.row], userId)[0]!
     // Published after the commit: a socket never sees a message the database could still roll back.
     if (!result.replayed) this.events.toConversation(conversationId, { type: 'message.created', message })
     return { message, replayed: result.replayed }
+  }
+
+  /**
+   * Copies a message into other conversations, each copy a normal send (seq, events, notifications)
+   * pointing back with forwardedFromId. Every target is checked before the first write, so one bad
+   * target leaves nothing behind.
+   */
+  forward(userId: string, conversationId: string, messageId: string, targetIds: string[]): MessageView[] {
+    const rows = transaction(this.db, (tx, afterCommit) => {
+      this.access.assertParticipant(conversationId, userId, tx)
+      const source = this.#row(conversationId, messageId, tx)
+      if (source.deletedAt) throw new ConflictError('This message was deleted', { code: 'MESSAGE_DELETED' })
+      if (source.type === 'system') throw new BadRequestError('System messages cannot be forwarded', { code: 'NOT_FORWARDABLE' })
+      const targets = [...new Set(targetIds)].map((id) => this.access.assertWritable(id, userId, tx).conversation)
+      return targets.map((target) => this.#append(tx, afterCommit, userId, target, { content: source.content, parentId: null, clientMsgId: null, forwardedFromId: source.id }))
+    })
+    const views = this.#views(rows, userId)
+    for (const message of views) this.events.toConversation(message.conversationId, { type: 'message.created', message })
+    return views
   }
 
   page(userId: string, conversationId: string, request: PageRequest) {
@@ -211,6 +225,38 @@ export class MessageService {
     return this.#views(rows.map((r) => r.message), userId)
   }
 
+  /** Takes the next seq from the conversation row (the immediate transaction holds the write lock) and runs the send hooks. */
+  #append(tx: Tx, afterCommit: AfterCommit, userId: string, conversation: ConversationRow, input: AppendInput): MessageRow {
+    let parentId: string | null = null
+    if (input.parentId) {
+      const parent = tx.select().from(messages).where(and(eq(messages.id, input.parentId), eq(messages.conversationId, conversation.id))).get()
+      if (!parent) throw new NotFoundError('The message to reply to was not found', { code: 'PARENT_NOT_FOUND' })
+      if (parent.deletedAt) throw new ConflictError('The message to reply to was deleted', { code: 'PARENT_DELETED' })
+      // Threads are one level deep: a reply to a reply joins the root's thread.
+      parentId = parent.parentId ?? parent.id
+    }
+    const now = new Date()
+    const seq = conversation.lastSeq + 1
+    const bumped = tx
+      .update(conversations)
+      .set({ lastSeq: seq, lastMessageAt: now })
+      .where(and(eq(conversations.id, conversation.id), eq(conversations.lastSeq, conversation.lastSeq)))
+      .returning({ id: conversations.id })
+      .all()
+    // The immediate transaction holds the write lock, so this only trips if that guarantee is broken.
+    if (bumped.length !== 1) throw new ConflictError('The conversation changed while sending; retry', { code: 'SEQ_CONFLICT' })
+    const row = tx
+      .insert(messages)
+      .values({ id: newId(), conversationId: conversation.id, seq, senderId: userId, type: 'text', content: input.content, parentId, clientMsgId: input.clientMsgId, mentions: parseMentions(tx, conversation.id, input.content), forwardedFromId: input.forwardedFromId, createdAt: now })
+      .returning()
+      .get()
+    if (parentId) tx.update(messages).set({ replyCount: sql`${messages.replyCount} + 1`, lastReplyAt: now }).where(eq(messages.id, parentId)).run()
+    // Your own message is read by definition, on every device.
+    tx.update(participants).set({ lastReadSeq: seq }).where(and(eq(participants.conversationId, conversation.id), eq(participants.userId, userId))).run()
+    for (const hook of this.hooks) hook.onSent(tx, afterCommit, { message: row, conversation: { ...conversation, lastSeq: seq, lastMessageAt: now } })
+    return row
+  }
+
   /** The acting user's view, also sent to the conversation's sockets (reactions carry user ids; `me` is per viewer). */
   #announce(type: 'message.updated' | 'message.deleted' | 'reaction.changed', row: MessageRow, userId: string): MessageView {
     const message = this.#views([row], userId)[0]!
@@ -224,36 +270,40 @@ export class MessageService {
     return row
   }
 
-  /** Rows to the API shape, with reactions and pins loaded in one query each for the whole page. */
   #views(rows: MessageRow[], viewerId: string): MessageView[] {
-    if (rows.length === 0) return []
-    const ids = rows.map((r) => r.id)
-    const reactionRows = this.db.select().from(reactions).where(inArray(reactions.messageId, ids)).orderBy(asc(reactions.createdAt)).all()
-    const pinned = new Set(this.db.select({ id: pins.messageId }).from(pins).where(inArray(pins.messageId, ids)).all().map((p) => p.id))
-    const byMessage = new Map<string, Map<string, string[]>>()
-    for (const reaction of reactionRows) {
-      const emojis = byMessage.get(reaction.messageId) ?? new Map<string, string[]>()
-      emojis.set(reaction.emoji, [...(emojis.get(reaction.emoji) ?? []), reaction.userId])
-      byMessage.set(reaction.messageId, emojis)
-    }
-    return rows.map((row) => ({
-      id: row.id,
-      conversationId: row.conversationId,
-      seq: row.seq,
-      senderId: row.senderId,
-      type: row.type,
-      content: row.content,
-      parentId: row.parentId,
-      replyCount: row.replyCount,
-      lastReplyAt: iso(row.lastReplyAt),
-      clientMsgId: row.clientMsgId,
-      mentions: row.mentions ?? { users: [], channel: false, here: false },
-      forwardedFromId: row.forwardedFromId,
-      editedAt: iso(row.editedAt),
-      deletedAt: iso(row.deletedAt),
-      createdAt: row.createdAt.toISOString(),
-      reactions: [...(byMessage.get(row.id) ?? new Map<string, string[]>())].map(([emoji, userIds]) => ({ emoji, count: userIds.length, userIds, me: userIds.includes(viewerId) })),
-      pinned: pinned.has(row.id),
-    }))
+    return messageViews(this.db, rows, viewerId)
   }
+}
+
+/** Rows to the API shape, with reactions and pins loaded in one query each for the whole page. */
+export function messageViews(db: Db | Tx, rows: MessageRow[], viewerId: string): MessageView[] {
+  if (rows.length === 0) return []
+  const ids = rows.map((r) => r.id)
+  const reactionRows = db.select().from(reactions).where(inArray(reactions.messageId, ids)).orderBy(asc(reactions.createdAt)).all()
+  const pinned = new Set(db.select({ id: pins.messageId }).from(pins).where(inArray(pins.messageId, ids)).all().map((p) => p.id))
+  const byMessage = new Map<string, Map<string, string[]>>()
+  for (const reaction of reactionRows) {
+    const emojis = byMessage.get(reaction.messageId) ?? new Map<string, string[]>()
+    emojis.set(reaction.emoji, [...(emojis.get(reaction.emoji) ?? []), reaction.userId])
+    byMessage.set(reaction.messageId, emojis)
+  }
+  return rows.map((row) => ({
+    id: row.id,
+    conversationId: row.conversationId,
+    seq: row.seq,
+    senderId: row.senderId,
+    type: row.type,
+    content: row.content,
+    parentId: row.parentId,
+    replyCount: row.replyCount,
+    lastReplyAt: iso(row.lastReplyAt),
+    clientMsgId: row.clientMsgId,
+    mentions: row.mentions ?? { users: [], channel: false, here: false },
+    forwardedFromId: row.forwardedFromId,
+    editedAt: iso(row.editedAt),
+    deletedAt: iso(row.deletedAt),
+    createdAt: row.createdAt.toISOString(),
+    reactions: [...(byMessage.get(row.id) ?? new Map<string, string[]>())].map(([emoji, userIds]) => ({ emoji, count: userIds.length, userIds, me: userIds.includes(viewerId) })),
+    pinned: pinned.has(row.id),
+  }))
 }

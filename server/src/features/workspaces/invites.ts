@@ -7,6 +7,7 @@ import { newId, randomToken, sha256 } from '../../lib/crypto'
 import type { AuditService, RequestMeta } from '../audit/service'
 import { normalizeEmail } from '../auth/service'
 import type { MailService } from '../mail/service'
+import type { NotificationService } from '../notifications/service'
 import { MANAGERS, type Membership, type WorkspaceMembership } from './membership'
 import type { CreateInviteInput } from './model'
 
@@ -18,7 +19,7 @@ const HOUR_MS = 3_600_000
 
 /** Invites by email (a token mailed to one address, single use) and by link (a code with optional use cap). */
 export class WorkspaceInvites {
-  constructor(private db: Db, private config: Config, private mail: MailService, private audit: AuditService, private membership: WorkspaceMembership) {}
+  constructor(private db: Db, private config: Config, private mail: MailService, private audit: AuditService, private membership: WorkspaceMembership, private notifications: NotificationService) {}
 
   /** The plain code leaves only in the mail (email) or in this answer (link); the table keeps its hash. */
   create(workspaceId: string, actorId: string, input: CreateInviteInput, meta: RequestMeta): { invite: InviteRow; code?: string; joinUrl?: string } {
@@ -49,6 +50,8 @@ export class WorkspaceInvites {
       }).returning().get()
       this.audit.record({ action: 'workspace.invite.created', actorUserId: actorId, meta, details: { workspaceId, inviteId: invite.id, kind: invite.kind, role: invite.role, email } }, tx)
       if (!email) return { invite, code, joinUrl }
+      // Someone who already has an account also sees the invite in Parley, not only by mail.
+      this.notifications.invite(tx, afterCommit, { email, inviteId: invite.id, workspaceId, workspaceName: workspace.name, role: invite.role, actorId })
       const inviter = tx.select({ displayName: users.displayName }).from(users).where(eq(users.id, actorId)).get()
       const text = `${inviter?.displayName ?? 'Someone'} invited you to the workspace ${workspace.name} on Parley as ${invite.role}.\n\nJoin within ${hours} hours, signed in with this email address:\n${joinUrl}\n\nToken: ${code}`
       afterCommit(async () => {

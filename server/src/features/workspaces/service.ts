@@ -6,6 +6,7 @@ import { ConflictError, ForbiddenError } from '../../errors'
 import { newId } from '../../lib/crypto'
 import type { AuditService, RequestMeta } from '../audit/service'
 import type { MailService } from '../mail/service'
+import type { NotificationService } from '../notifications/service'
 import { WorkspaceInvites } from './invites'
 import { MANAGERS, OWNER, WorkspaceMembership, type Membership } from './membership'
 import type { UpdateWorkspaceInput } from './model'
@@ -17,9 +18,9 @@ export class WorkspaceService {
   readonly membership: WorkspaceMembership
   readonly invites: WorkspaceInvites
 
-  constructor(private db: Db, config: Config, mail: MailService, private audit: AuditService, private events: EventSink) {
+  constructor(private db: Db, config: Config, mail: MailService, private audit: AuditService, private events: EventSink, notifications: NotificationService) {
     this.membership = new WorkspaceMembership(db)
-    this.invites = new WorkspaceInvites(db, config, mail, audit, this.membership)
+    this.invites = new WorkspaceInvites(db, config, mail, audit, this.membership, notifications)
   }
 
   create(actorId: string, input: { name: string; slug?: string; description?: string }, meta: RequestMeta): Membership {

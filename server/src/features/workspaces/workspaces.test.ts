@@ -378,3 +378,19 @@ describe('leaving a workspace leaves its conversations', () => {
     expect(mine.map((c) => c.id)).toContain(dm.body.id)
   })
 })
+
+describe('invite notifications', () => {
+  test('an email invite to someone who already has an account also lands in their notifications', async () => {
+    const owner = await server.register()
+    const invitee = await server.register()
+    const workspace = await createWorkspace(owner)
+    const created = await server.request('POST', `/workspaces/${workspace.id}/invites`, { token: owner.accessToken, body: { kind: 'email', email: invitee.user.email, role: 'member' } })
+    expect(created.status).toBe(201)
+    const list = await server.request('GET', '/notifications', { token: invitee.accessToken })
+    expect(list.status).toBe(200)
+    const invite = list.body.notifications.find((n: any) => n.kind === 'invite')
+    expect(invite).toBeDefined()
+    expect(JSON.stringify(invite)).toContain(workspace.name)
+    expect((await server.request('GET', '/notifications', { token: owner.accessToken })).body.notifications.some((n: any) => n.kind === 'invite')).toBe(false)
+  })
+})

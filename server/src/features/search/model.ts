@@ -1,0 +1,46 @@
+import { t } from 'elysia'
+import { ConversationKind } from '../conversations/model'
+import { Message } from '../messages/model'
+
+export const MAX_QUERY_LENGTH = 1000
+export const DEFAULT_RESULTS = 20
+export const MAX_RESULTS = 50
+export const MAX_USER_RESULTS = 20
+
+export const MessageSearchQuery = t.Object({
+  q: t.String({
+    maxLength: MAX_QUERY_LENGTH,
+    description:
+      'Free text (substring match, `"quoted phrases"`, a trailing `*` is accepted) and filters: `in:<conversationId>` or `in:#channel-name`, ' +
+      '`from:<username>` or `from:@username`, `has:file`, `before:YYYY-MM-DD`, `after:YYYY-MM-DD` (UTC days, both exclusive), `is:thread`. ' +
+      'A filter-only query is allowed; an empty one is 422 QUERY_EMPTY.',
+  }),
+  limit: t.Optional(t.Numeric({ minimum: 1, maximum: MAX_RESULTS, description: `Results per page, 1–${MAX_RESULTS} (default ${DEFAULT_RESULTS})` })),
+  cursor: t.Optional(t.String({ minLength: 1, maxLength: 64, description: 'The nextCursor of the previous page' })),
+})
+
+export const MessageSearchHit = t.Object(
+  {
+    message: Message,
+    conversation: t.Object({ id: t.String(), kind: ConversationKind, name: t.Union([t.String(), t.Null()]) }),
+    snippet: t.String({ description: 'HTML-escaped excerpt with hits wrapped in <mark>…</mark>; safe to render as HTML' }),
+    rank: t.Number({ description: 'bm25 relevance, higher is better; 0 when the query has no indexed terms' }),
+  },
+  { title: 'MessageSearchHit' },
+)
+export type MessageSearchHit = typeof MessageSearchHit.static
+
+export const MessageSearchPage = t.Object(
+  { results: t.Array(MessageSearchHit), nextCursor: t.Optional(t.String()) },
+  { title: 'MessageSearchPage' },
+)
+
+export const UserSearchQuery = t.Object({
+  q: t.String({ minLength: 1, maxLength: 254, description: 'Username prefix or substring, display-name substring, or a complete email address' }),
+})
+
+export const UserSearchHit = t.Object(
+  { id: t.String(), username: t.String(), displayName: t.String(), avatarUrl: t.Union([t.String(), t.Null()]) },
+  { title: 'UserSearchHit' },
+)
+export type UserSearchHit = typeof UserSearchHit.static
