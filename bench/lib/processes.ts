@@ -125,3 +125,30 @@ const CLOCK_TICKS = (() => {
   const result = Bun.spawnSync(['getconf', 'CLK_TCK'])
   return Number(result.stdout.toString().trim()) || 100
 })()
+
+export interface Piped {
+  child: Subprocess<'pipe', 'pipe', 'pipe'>
+  stderrTail(): string
+}
+
+/** A child driven by JSON lines: commands on its stdin, replies and events on its stdout (see bench/lib/line-worker.ts). */
+export function startPiped(cmd: string[], options: { env?: Record<string, string>; cwd?: string } = {}): Piped {
+  const child = spawn(cmd, { cwd: options.cwd, env: options.env, stdin: 'pipe', stdout: 'pipe', stderr: 'pipe' })
+  track(child)
+  let tail = ''
+  void (async () => {
+    const decoder = new TextDecoder()
+    for await (const chunk of child.stderr) tail = (tail + decoder.decode(chunk, { stream: true })).slice(-4000)
+  })()
+  return { child, stderrTail: () => tail.trim() }
+}
+
+/** Resident memory of a process in MB (VmRSS from /proc), or null where there is no /proc. */
+export function rssMegabytes(pid: number): number | null {
+  try {
+    const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+    return match ? Number(match[1]) / 1024 : null
+  } catch {
+    return null
+  }
+}
