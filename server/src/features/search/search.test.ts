@@ -228,3 +228,19 @@ describe('query parsing', () => {
     expect(cut.length).toBeLessThan(260)
   })
 })
+
+describe('very common words', () => {
+  test('ranking looks at the newest readable hits, so hits in other people’s conversations never crowd out your own', async () => {
+    const mine = conversation([alice])
+    const old = await send(alice, mine, 'the walrus report from last year')
+    const busy = conversation([bob])
+    for (let i = 0; i < 2100; i++) server.ctx.services.messages.send(bob.user.id, busy, { content: `walrus sighting ${i}` })
+    const found = await server.request('GET', `/search/messages?q=walrus`, { token: alice.accessToken })
+    expect(found.status).toBe(200)
+    expect(found.body.results.map((r: any) => r.message.id)).toEqual([old.id])
+    const bobs = await server.request('GET', `/search/messages?q=walrus&limit=50`, { token: bob.accessToken })
+    expect(bobs.body.results).toHaveLength(50)
+    expect(bobs.body.results.every((r: any) => r.conversation.id === busy)).toBe(true)
+    expect(bobs.body.nextCursor).toBeString()
+  })
+})
