@@ -20,7 +20,7 @@ import { openDatabase } from '../server/src/db/client'
 import { seedChannel, seedMembers, seedUser, openShared, type Member } from './lib/chat-fixtures'
 import { nowMs, percentile, sortedCopy } from './lib/latency'
 import { LineWorker } from './lib/line-worker'
-import { cleanup, cpuSeconds, freePort, killAllNow, rssMegabytes, startProcess, stopProcess, tempFolder, waitForHttp, type Started } from './lib/processes'
+import { cleanup, cpuSeconds, freePort, killAllNow, rssMegabytes, startProcess, tempFolder, waitForHttp, type Started } from './lib/processes'
 import { describeMachine, describeRevision, fmt, markdownTable, writeSection } from './lib/report'
 import { signAccessToken } from './lib/tokens'
 

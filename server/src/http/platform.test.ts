@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { expectErrorShape, startServer, type Session, type TestServer } from '../../test/harness'
 import { runApiToExit, spawnApi } from '../../test/api-process'
-import { sendRaw } from '../../test/raw-http'
 import { freePort } from '../../test/redis'
 import { waitFor } from '../../test/wait'
 

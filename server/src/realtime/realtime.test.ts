@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { SignJWT } from 'jose'
 import { join } from 'node:path'
-import { conversations, participants } from '../db/schema'
-import { newId } from '../lib/crypto'
 import { startServer, type Session, type TestServer } from '../../test/harness'
+import { seedConversation } from '../../test/fixtures'
 import { TestSocket } from '../../test/socket'
 import { CLOSE, MAX_FRAME_BYTES, REPLAY_LIMIT } from './protocol'
 
@@ -29,11 +28,7 @@ async function connect(who: Session, on: TestServer = server): Promise<TestSocke
 }
 
 function conversation(members: Session[], on: TestServer = server): string {
-  const id = newId()
-  const now = new Date()
-  on.ctx.db.insert(conversations).values({ id, kind: 'group', name: `g-${id.slice(-6)}`, createdAt: now, updatedAt: now }).run()
-  for (const member of members) on.ctx.db.insert(participants).values({ conversationId: id, userId: member.user.id, joinedAt: now }).run()
-  return id
+  return seedConversation(on, members)
 }
 
 describe('connecting', () => {

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { and, eq } from 'drizzle-orm'
 import { conversations, participants } from '../../db/schema'
-import { newId } from '../../lib/crypto'
 import { expectErrorShape, startServer, type Session, type TestServer } from '../../../test/harness'
+import { seedConversation } from '../../../test/fixtures'
 
 let server: TestServer
 let alice: Session
@@ -18,13 +18,7 @@ afterAll(() => server.stop())
 
 /** A group conversation made directly in the database, so these tests depend only on messaging. */
 function conversation(members: Session[], roles: Record<string, 'owner' | 'moderator' | 'member'> = {}): string {
-  const id = newId()
-  const now = new Date()
-  server.ctx.db.insert(conversations).values({ id, kind: 'group', name: `g-${id.slice(-6)}`, createdAt: now, updatedAt: now }).run()
-  for (const member of members) {
-    server.ctx.db.insert(participants).values({ conversationId: id, userId: member.user.id, role: roles[member.user.id] ?? 'member', joinedAt: now }).run()
-  }
-  return id
+  return seedConversation(server, members, { roles })
 }
 
 const send = (who: Session, conversationId: string, body: Record<string, unknown>, headers?: Record<string, string>) =>

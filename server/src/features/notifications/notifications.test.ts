@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { eq } from 'drizzle-orm'
 import { transaction } from '../../db/client'
-import { conversations, notifications, participants } from '../../db/schema'
+import { notifications } from '../../db/schema'
 import { newId } from '../../lib/crypto'
 import { expectErrorShape, startServer, type Session, type TestServer } from '../../../test/harness'
+import { seedConversation } from '../../../test/fixtures'
 import { TestSocket } from '../../../test/socket'
 
 let server: TestServer
@@ -30,12 +31,7 @@ async function connect(who: Session): Promise<TestSocket> {
 
 /** Conversations made directly in the database, so these tests depend only on messaging; DMs need their pair key. */
 function conversation(members: Session[], kind: 'group' | 'dm' = 'group'): string {
-  const id = newId()
-  const now = new Date()
-  const dmKey = kind === 'dm' ? members.map((m) => m.user.id).sort().join(':') : null
-  server.ctx.db.insert(conversations).values({ id, kind, name: kind === 'dm' ? null : `g-${id.slice(-6)}`, dmKey, createdAt: now, updatedAt: now }).run()
-  for (const member of members) server.ctx.db.insert(participants).values({ conversationId: id, userId: member.user.id, joinedAt: now }).run()
-  return id
+  return seedConversation(server, members, { kind })
 }
 
 const send = async (who: Session, conversationId: string, content: string, parentId?: string) => {

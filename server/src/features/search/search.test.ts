@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { and, eq } from 'drizzle-orm'
-import { conversations, messages, participants } from '../../db/schema'
+import { messages, participants } from '../../db/schema'
 import { newId } from '../../lib/crypto'
 import { expectErrorShape, startServer, type Session, type TestServer } from '../../../test/harness'
+import { seedConversation } from '../../../test/fixtures'
 import { parseQuery, snippet } from './query'
 
 let server: TestServer
@@ -17,11 +18,7 @@ beforeAll(async () => {
 afterAll(() => server.stop())
 
 function conversation(members: Session[], options: { kind?: 'group' | 'channel'; name?: string } = {}): string {
-  const id = newId()
-  const now = new Date()
-  server.ctx.db.insert(conversations).values({ id, kind: options.kind ?? 'group', name: options.name ?? `g-${id.slice(-6)}`, createdAt: now, updatedAt: now }).run()
-  for (const member of members) server.ctx.db.insert(participants).values({ conversationId: id, userId: member.user.id, joinedAt: now }).run()
-  return id
+  return seedConversation(server, members, options)
 }
 
 async function send(who: Session, conversationId: string, content: string, parentId?: string) {

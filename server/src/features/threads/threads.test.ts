@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { eq } from 'drizzle-orm'
-import { conversations, notifications, participants } from '../../db/schema'
+import { notifications } from '../../db/schema'
 import { newId } from '../../lib/crypto'
 import { expectErrorShape, startServer, type Session, type TestServer } from '../../../test/harness'
+import { seedConversation } from '../../../test/fixtures'
 import { TestSocket } from '../../../test/socket'
 
 let server: TestServer
@@ -22,11 +23,7 @@ afterAll(async () => {
 })
 
 function conversation(members: Session[]): string {
-  const id = newId()
-  const now = new Date()
-  server.ctx.db.insert(conversations).values({ id, kind: 'group', name: `g-${id.slice(-6)}`, createdAt: now, updatedAt: now }).run()
-  for (const member of members) server.ctx.db.insert(participants).values({ conversationId: id, userId: member.user.id, joinedAt: now }).run()
-  return id
+  return seedConversation(server, members)
 }
 
 const send = async (who: Session, conversationId: string, content: string, parentId?: string) => {
