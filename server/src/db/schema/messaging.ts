@@ -61,6 +61,8 @@ export const conversations = sqliteTable('conversations', {
   lastMessageAt: timestamp('last_message_at'),
   createdBy: text('created_by').references(() => users.id, { onDelete: 'set null' }),
   archivedAt: timestamp('archived_at'),
+  /** Slow mode: one message per this many seconds per user (0: off); moderators are exempt. */
+  slowModeSeconds: integer('slow_mode_seconds').notNull().default(0),
   createdAt: timestamp('created_at').notNull(),
   updatedAt: timestamp('updated_at').notNull(),
 }, (table) => [
