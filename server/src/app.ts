@@ -16,6 +16,9 @@ import { messageRoutes } from './features/messages/routes'
 import { threadRoutes } from './features/threads/routes'
 import { notificationRoutes } from './features/notifications/routes'
 import { searchRoutes } from './features/search/routes'
+import { moderationRoutes } from './features/moderation/routes'
+import { storyRoutes } from './features/stories/routes'
+import { webhookRoutes } from './features/webhooks/routes'
 import { realtimeGateway } from './realtime/gateway'
 import { MAX_FRAME_BYTES } from './realtime/protocol'
 
@@ -52,6 +55,9 @@ export function createApp(ctx: AppContext) {
             { name: 'threads', description: 'Following threads, the threads inbox and thread read state' },
             { name: 'notifications', description: 'Mentions, DMs, thread replies and invites; read state, unread counts, do-not-disturb' },
             { name: 'search', description: 'Full-text message search and people search' },
+            { name: 'moderation', description: 'Mutes, bans, slow mode, moderator deletes and the moderation log' },
+            { name: 'stories', description: '24-hour stories: feed, views and replies by DM' },
+            { name: 'webhooks', description: 'Outgoing webhooks (signed, retried, logged) and incoming webhooks that post into a channel' },
           ],
           components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
         },
@@ -69,6 +75,9 @@ export function createApp(ctx: AppContext) {
     .use(threadRoutes(ctx))
     .use(notificationRoutes(ctx))
     .use(searchRoutes(ctx))
+    .use(moderationRoutes(ctx))
+    .use(storyRoutes(ctx))
+    .use(webhookRoutes(ctx))
     .use(realtimeGateway(ctx, ctx.hub))
     .onStart(({ server }) => {
       if (server) void ctx.hub.attach(server)

@@ -46,6 +46,8 @@ export interface Config {
   mail: { smtpUrl: string | null; from: string }
   oauth: Partial<Record<OAuthProviderName, OAuthProviderConfig>>
   clientDistDir: string
+  /** Outgoing webhooks: private destinations are refused unless allowed (SSRF guard); each POST times out. */
+  webhooks: { allowPrivateNetworks: boolean; timeoutMs: number }
 }
 
 type Env = Record<string, string | undefined>
@@ -192,5 +194,9 @@ export function loadConfig(env: Env = readEnv()): Config {
     },
     oauth,
     clientDistDir: resolve(str(env, 'CLIENT_DIST_DIR', './client/dist')),
+    webhooks: {
+      allowPrivateNetworks: bool(env, 'WEBHOOK_ALLOW_PRIVATE_NETWORKS', false),
+      timeoutMs: int(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 100, 120_000),
+    },
   }
 }

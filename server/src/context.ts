@@ -21,6 +21,12 @@ import { MessageService } from './features/messages/service'
 import { ThreadService } from './features/threads/service'
 import { NotificationService } from './features/notifications/service'
 import { SearchService } from './features/search/service'
+import { ModerationService } from './features/moderation/service'
+import { StoryService } from './features/stories/service'
+import { WebhookService } from './features/webhooks/service'
+import { IncomingWebhookService } from './features/webhooks/incoming'
+import { WebhookDispatcher } from './features/webhooks/dispatcher'
+import { createDeliveryQueue } from './features/webhooks/queue'
 import { RealtimeHub } from './realtime/hub'
 
 export interface Services {
@@ -37,6 +43,10 @@ export interface Services {
   threads: ThreadService
   notifications: NotificationService
   search: SearchService
+  webhooks: WebhookService
+  incomingWebhooks: IncomingWebhookService
+  stories: StoryService
+  moderation: ModerationService
 }
 
 /** Everything a request handler may reach, built once per process (or per test server). */
@@ -86,6 +96,12 @@ export function createContext(config: Config): AppContext {
   const access = new ConversationAccess(db)
   const threads = new ThreadService(db, access, hub)
   const notifications = new NotificationService(db, threads, hub)
+  const moderation = new ModerationService(db, access, hub)
+  const conversations = new ConversationService(db, access, hub)
+  // Send hooks run in this order: moderation refuses first; notifications read the follows that threads just wrote.
+  const webhooks = new WebhookService(db, config, log)
+  const webhookQueue = createDeliveryQueue(config, webhooks, log)
+  const messages = new MessageService(db, access, hub, [moderation, threads, notifications, new WebhookDispatcher(webhookQueue, log)])
   const services: Services = {
     sessions,
     mfa,
@@ -95,12 +111,15 @@ export function createContext(config: Config): AppContext {
     oauth: new OAuthService(db, config, sessions, audit, log),
     access,
     workspaces: new WorkspaceService(db, config, mail, audit, hub, notifications),
-    conversations: new ConversationService(db, access, hub),
-    // Send hooks run in this order: notifications read the follows that threads just wrote.
-    messages: new MessageService(db, access, hub, [threads, notifications]),
+    conversations,
+    messages,
     threads,
     notifications,
     search: new SearchService(db),
+    webhooks,
+    incomingWebhooks: new IncomingWebhookService(db, config, access, messages),
+    moderation,
+    stories: new StoryService(db, conversations, messages, hub),
   }
   let closed = false
   return {
@@ -119,6 +138,7 @@ export function createContext(config: Config): AppContext {
       if (closed) return
       closed = true
       await hub.close()
+      await webhookQueue.close()
       limiter.close()
       mail.close()
       if (redis) await redis.quit().catch(() => redis.disconnect()) // @NOTE: quit fails when never connected; disconnect is enough then.

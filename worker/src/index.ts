@@ -4,6 +4,7 @@ import { QUEUES, SCHEDULES } from '../../server/src/contracts/jobs'
 import { errorFields } from '../../server/src/logger'
 import { createWorkerContext } from './context'
 import { scheduledProcessor } from './queues/scheduled'
+import { webhooksProcessor } from './queues/webhooks'
 
 let ctx: ReturnType<typeof createWorkerContext>
 try {
@@ -20,6 +21,7 @@ const prefix = `${config.redisPrefix}bull`
 
 const workers = [
   new Worker(QUEUES.scheduled, scheduledProcessor(ctx), { connection, prefix, concurrency: 1 }),
+  new Worker(QUEUES.webhooks, webhooksProcessor(ctx), { connection, prefix, concurrency: 8 }),
 ]
 for (const worker of workers) {
   worker.on('error', (error) => log.error('worker() [error]', { queue: worker.name, ...errorFields(error) }))

@@ -67,6 +67,7 @@ export type ServerEvent =
   | { type: 'notification.read'; ids: string[] }
   | { type: 'notification.deleted'; ids: string[] }
   | { type: 'thread.read'; rootId: string; lastReadSeq: number; unreadReplies: number }
+  | { type: 'story.viewed'; storyId: string; viewerId: string; viewedAt: string }
 
 export type MessageView = Static<typeof Message>
 export type PresenceStatus = 'online' | 'away' | 'dnd' | 'offline'

@@ -2,6 +2,7 @@ import { UnrecoverableError, type Job } from 'bullmq'
 import { Value } from '@sinclair/typebox/value'
 import { ScheduledJob } from '../../../server/src/contracts/jobs'
 import { purgeExpiredAuthData } from '../../../server/src/features/auth/cleanup'
+import { purgeExpiredStories } from '../../../server/src/features/stories/purge'
 import type { WorkerContext } from '../context'
 
 /** Housekeeping on a schedule: thin, parses its payload and calls a feature service. */
@@ -17,12 +18,17 @@ export function scheduledProcessor(ctx: WorkerContext) {
         ctx.log.info('scheduled() [purge-expired-auth]', { jobId: job.id, ...result })
         return result
       }
+      case 'purge-expired-stories': {
+        const result = { stories: purgeExpiredStories(ctx.db) }
+        ctx.log.info('scheduled() [purge-expired-stories]', { jobId: job.id, ...result })
+        return result
+      }
       default:
-        return assertUnreachable(data.kind)
+        return assertUnreachable(data)
     }
   }
 }
 
 function assertUnreachable(value: never): never {
-  throw new UnrecoverableError(`unknown scheduled job kind: ${String(value)}`)
+  throw new UnrecoverableError(`unknown scheduled job: ${JSON.stringify(value)}`)
 }

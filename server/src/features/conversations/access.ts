@@ -1,6 +1,6 @@
-import { and, eq, sql } from 'drizzle-orm'
+import { and, eq, gt, isNull, or, sql } from 'drizzle-orm'
 import type { Db, Tx } from '../../db/client'
-import { conversations, participants, workspaceMembers, type WorkspaceRole } from '../../db/schema'
+import { conversationBans, conversations, participants, workspaceMembers, type WorkspaceRole } from '../../db/schema'
 import { ForbiddenError, NotFoundError } from '../../errors'
 
 export type ConversationRow = typeof conversations.$inferSelect
@@ -46,5 +46,18 @@ export class ConversationAccess {
   /** The caller's role in a workspace, or null when they are not a member. */
   workspaceRole(workspaceId: string, userId: string, tx: Db | Tx = this.db): WorkspaceRole | null {
     return tx.select({ role: workspaceMembers.role }).from(workspaceMembers).where(and(eq(workspaceMembers.workspaceId, workspaceId), eq(workspaceMembers.userId, userId))).get()?.role ?? null
+  }
+
+  /** The running ban of a user on a conversation, if any; an expired ban no longer counts. */
+  activeBan(conversationId: string, userId: string, tx: Db | Tx = this.db): typeof conversationBans.$inferSelect | null {
+    return tx.select().from(conversationBans)
+      .where(and(eq(conversationBans.conversationId, conversationId), eq(conversationBans.userId, userId), or(isNull(conversationBans.expiresAt), gt(conversationBans.expiresAt, new Date()))))
+      .get() ?? null
+  }
+
+  /** Refuses a user a moderator banned, for as long as the ban runs (details.until is null for good). */
+  assertNotBanned(conversationId: string, userId: string, tx: Db | Tx = this.db): void {
+    const ban = this.activeBan(conversationId, userId, tx)
+    if (ban) throw new ForbiddenError('You are banned from this conversation', { code: 'BANNED_FROM_CONVERSATION', details: { until: ban.expiresAt?.toISOString() ?? null } })
   }
 }

@@ -104,7 +104,7 @@ export function conversationRoutes(ctx: AppContext) {
       auth: true,
       params: ConversationIdParams,
       body: AddParticipantsBody,
-      response: { 200: t.Object({ added: t.Array(Participant) }), ...errors(401, 404, 409, 413, 422, 429) },
+      response: { 200: t.Object({ added: t.Array(Participant) }), ...errors(401, 403, 404, 409, 413, 422, 429) },
       detail: { summary: 'Add people to a channel (workspace members) or group (up to 50); those already in are skipped', security: bearer },
     })
     .delete('/:id/participants/:userId', ({ auth, params, set }) => {

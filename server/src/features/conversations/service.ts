@@ -88,6 +88,11 @@ export class ConversationService {
     })
   }
 
+  /** The id of the DM between two people, opened if there is none yet; for features that message someone directly (story replies). */
+  openDirect(userId: string, otherId: string): string {
+    return this.#write((tx) => this.#openDm(tx, { id: userId, role: 'user' }, otherId).summary.id)
+  }
+
   list(userId: string, filter: { workspaceId?: string; kind?: ConversationKind }) {
     return summariesFor(this.db, userId, and(
       filter.workspaceId ? eq(conversations.workspaceId, filter.workspaceId) : undefined,
@@ -170,6 +175,8 @@ export class ConversationService {
       } else if (conversation.kind !== 'lounge') {
         throw conversationNotFound()
       }
+      // Checked after visibility, so a ban never reveals a private channel.
+      this.access.assertNotBanned(conversationId, userId, tx)
       const participant = tx.insert(participants).values({ conversationId, userId, role: 'member', joinedAt: new Date() }).returning().get()
       this.#membership.push({ userId, conversationId, joined: true })
       return summaryFor(tx, conversation, participant)
@@ -198,6 +205,10 @@ export class ConversationService {
       }
       const present = new Set(tx.select({ userId: participants.userId }).from(participants).where(and(eq(participants.conversationId, conversationId), inArray(participants.userId, userIds))).all().map((row) => row.userId))
       const added = userIds.filter((id) => !present.has(id))
+      // A ban holds against being added by someone else too, not only against joining.
+      for (const id of added) {
+        if (this.access.activeBan(conversationId, id, tx)) throw new ForbiddenError('That user is banned from this conversation', { code: 'USER_BANNED', details: { userId: id } })
+      }
       if (conversation.workspaceId) this.#assertWorkspaceMembers(tx, conversation.workspaceId, added)
       if (conversation.kind === 'group') {
         this.#assertUsersExist(tx, added)

@@ -173,11 +173,15 @@ export class MessageService {
   }
 
   /** Leaves a tombstone that keeps its seq; the text, its edit history, reactions and pin go. */
-  delete(userId: string, conversationId: string, messageId: string): MessageView {
+  /**
+   * `moderatorChecked`: the moderation service has already established the caller moderates this
+   * conversation (which includes admins who are not participants).
+   */
+  delete(userId: string, conversationId: string, messageId: string, options: { moderatorChecked?: boolean } = {}): MessageView {
     const row = transaction(this.db, (tx) => {
-      const { participant } = this.access.assertParticipant(conversationId, userId, tx)
+      const participant = options.moderatorChecked ? null : this.access.assertParticipant(conversationId, userId, tx).participant
       const message = this.#row(conversationId, messageId, tx)
-      const moderator = participant.role === 'owner' || participant.role === 'moderator'
+      const moderator = options.moderatorChecked || participant?.role === 'owner' || participant?.role === 'moderator'
       if (message.senderId !== userId && !moderator) throw new ForbiddenError('Only the author or a moderator can delete a message', { code: 'NOT_AUTHOR' })
       if (message.deletedAt) return message
       tx.delete(messageEdits).where(eq(messageEdits.messageId, messageId)).run()
@@ -225,8 +229,26 @@ export class MessageService {
     return this.#views(rows.map((r) => r.message), userId)
   }
 
+  /**
+   * Posts as an integration (an incoming webhook): no sender (the schema has no bot users), so the
+   * bot's name leads the text in bold. Runs the send hooks like any message.
+   */
+  postAsBot(conversationId: string, bot: { name: string; text: string }): MessageView {
+    const name = bot.name.replace(/[*\r\n]+/g, ' ').trim() || 'Webhook'
+    const content = `**${name}**: ${bot.text}`.replace(/\s+$/, '')
+    const row = transaction(this.db, (tx, afterCommit) => {
+      const conversation = tx.select().from(conversations).where(eq(conversations.id, conversationId)).get()
+      if (!conversation) throw new NotFoundError('Conversation not found', { code: 'CONVERSATION_NOT_FOUND' })
+      if (conversation.archivedAt) throw new ForbiddenError('This conversation is archived', { code: 'CONVERSATION_ARCHIVED' })
+      return this.#append(tx, afterCommit, null, conversation, { content, parentId: null, clientMsgId: null, forwardedFromId: null })
+    })
+    const message = messageViews(this.db, [row], '')[0]!
+    this.events.toConversation(conversationId, { type: 'message.created', message })
+    return message
+  }
+
   /** Takes the next seq from the conversation row (the immediate transaction holds the write lock) and runs the send hooks. */
-  #append(tx: Tx, afterCommit: AfterCommit, userId: string, conversation: ConversationRow, input: AppendInput): MessageRow {
+  #append(tx: Tx, afterCommit: AfterCommit, userId: string | null, conversation: ConversationRow, input: AppendInput): MessageRow {
     let parentId: string | null = null
     if (input.parentId) {
       const parent = tx.select().from(messages).where(and(eq(messages.id, input.parentId), eq(messages.conversationId, conversation.id))).get()
@@ -252,7 +274,7 @@ export class MessageService {
       .get()
     if (parentId) tx.update(messages).set({ replyCount: sql`${messages.replyCount} + 1`, lastReplyAt: now }).where(eq(messages.id, parentId)).run()
     // Your own message is read by definition, on every device.
-    tx.update(participants).set({ lastReadSeq: seq }).where(and(eq(participants.conversationId, conversation.id), eq(participants.userId, userId))).run()
+    if (userId) tx.update(participants).set({ lastReadSeq: seq }).where(and(eq(participants.conversationId, conversation.id), eq(participants.userId, userId))).run()
     for (const hook of this.hooks) hook.onSent(tx, afterCommit, { message: row, conversation: { ...conversation, lastSeq: seq, lastMessageAt: now } })
     return row
   }
