@@ -1,5 +1,6 @@
 import { t, type Static } from 'elysia'
 import { Message } from '../features/messages/model'
+import { Conversation } from '../features/conversations/model'
 import { ClientMsgId } from '../features/messages/model'
 import { MAX_CONTENT_LENGTH } from '../features/messages/model'
 import type { NotificationView } from '../features/notifications/model'
@@ -62,6 +63,7 @@ export type ServerEvent =
   | { type: 'replay'; conversationId: string; messages: MessageView[]; toSeq: number }
   | { type: 'resync'; conversationId: string; fromSeq: number; toSeq: number; reason: 'too_many_missed' }
   | { type: 'conversation.joined'; conversationId: string }
+  | { type: 'conversation.updated'; conversation: ConversationView }
   | { type: 'conversation.left'; conversationId: string }
   | { type: 'notification.created'; notification: NotificationView }
   | { type: 'notification.read'; ids: string[] }
@@ -70,6 +72,7 @@ export type ServerEvent =
   | { type: 'story.viewed'; storyId: string; viewerId: string; viewedAt: string }
 
 export type MessageView = Static<typeof Message>
+export type ConversationView = Static<typeof Conversation>
 export type PresenceStatus = 'online' | 'away' | 'dnd' | 'offline'
 
 /** Close codes (4000–4999 are ours). A client refreshes its token on 4001 and reconnects. */

@@ -153,6 +153,15 @@ describe('membership and read state', () => {
     expect(socket.events.filter((e) => e.type === 'message.created' && e.message.conversationId === id)).toHaveLength(1)
   })
 
+  test('renaming a group reaches its members as conversation.updated', async () => {
+    const created = await server.request('POST', '/conversations', { token: alice.accessToken, body: { kind: 'group', memberIds: [bob.user.id] } })
+    const b = await connect(bob)
+    const renamed = await server.request('PATCH', `/conversations/${created.body.id}`, { token: alice.accessToken, body: { name: 'Launch crew' } })
+    expect(renamed.status).toBe(200)
+    const event = await b.next((e) => e.type === 'conversation.updated' && e.conversation.id === created.body.id)
+    expect(event.conversation.name).toBe('Launch crew')
+  })
+
   test('reading on one device updates the unread count on the others', async () => {
     const id = conversation([alice, bob])
     for (let i = 0; i < 4; i++) await server.request('POST', `/conversations/${id}/messages`, { token: alice.accessToken, body: { content: `n${i}` } })

@@ -39,6 +39,12 @@ export class ConversationService {
 
   constructor(private db: Db, private access: ConversationAccess, private events: EventSink) {}
 
+  /** Tells every socket in the conversation about a change of its name, topic, privacy or archive state. */
+  #announce(conversation: Conversation): Conversation {
+    this.events.toConversation(conversation.id, { type: 'conversation.updated', conversation })
+    return conversation
+  }
+
   /** A write transaction whose membership changes reach every socket of the users after commit. */
   #write<T>(work: (tx: Tx) => T): T {
     this.#membership = []
@@ -106,7 +112,7 @@ export class ConversationService {
   }
 
   update(actor: Actor, conversationId: string, input: UpdateConversationInput): Conversation {
-    return this.#write((tx) => {
+    return this.#announce(this.#write((tx) => {
       const { conversation, participant, workspaceRole } = this.#manageable(tx, conversationId, actor)
       const changes: Partial<typeof conversations.$inferInsert> = { topic: input.topic, description: input.description }
       switch (conversation.kind) {
@@ -136,17 +142,17 @@ export class ConversationService {
           return assertUnreachable(conversation.kind)
       }
       return toConversation(tx.update(conversations).set({ ...changes, updatedAt: new Date() }).where(eq(conversations.id, conversationId)).returning().get()!)
-    })
+    }))
   }
 
   setArchived(actor: Actor, conversationId: string, archived: boolean): Conversation {
-    return this.#write((tx) => {
+    return this.#announce(this.#write((tx) => {
       const { conversation, participant, workspaceRole } = this.#manageable(tx, conversationId, actor)
       if (conversation.kind !== 'channel') throw new ConflictError('Only channels can be archived', { code: 'NOT_A_CHANNEL' })
       if (participant?.role !== 'owner' && !isWorkspaceManager(workspaceRole)) throw new ForbiddenError('Only the channel owner and workspace admins can archive a channel', { code: 'NOT_CHANNEL_OWNER' })
       if (archived === (conversation.archivedAt !== null)) return toConversation(conversation)
       return toConversation(tx.update(conversations).set({ archivedAt: archived ? new Date() : null, updatedAt: new Date() }).where(eq(conversations.id, conversationId)).returning().get()!)
-    })
+    }))
   }
 
   /** Public channels of a workspace the caller belongs to; guests see only what they are added to. */
