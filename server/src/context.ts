@@ -97,7 +97,7 @@ export function createContext(config: Config): AppContext {
   const threads = new ThreadService(db, access, hub)
   const notifications = new NotificationService(db, threads, hub)
   const moderation = new ModerationService(db, access, hub)
-  const conversations = new ConversationService(db, access, hub)
+  const conversations = new ConversationService(db, access, hub, [notifications])
   // Send hooks run in this order: moderation refuses first; notifications read the follows that threads just wrote.
   const webhooks = new WebhookService(db, config, log)
   const webhookQueue = createDeliveryQueue(config, webhooks, log)

@@ -32,12 +32,17 @@ const workspaceNotFound = () => new NotFoundError('Workspace not found', { code:
 const isWorkspaceManager = (role: WorkspaceRole | null) => role === 'owner' || role === 'admin'
 const isModerator = (participant: ParticipantRow | null) => participant?.role === 'owner' || participant?.role === 'moderator'
 
+/** Work that follows a read pointer moving forward (notifications for the messages read). */
+export interface ReadHook {
+  onRead(userId: string, conversationId: string, lastReadSeq: number): void
+}
+
 /** Channels, groups, DMs and lounges, and who takes part in them. */
 export class ConversationService {
   /** Membership changes made by the write in progress; sent to sockets once it commits. */
   #membership: Array<{ userId: string; conversationId: string; joined: boolean }> = []
 
-  constructor(private db: Db, private access: ConversationAccess, private events: EventSink) {}
+  constructor(private db: Db, private access: ConversationAccess, private events: EventSink, private readHooks: ReadHook[] = []) {}
 
   /** Tells every socket in the conversation about a change of its name, topic, privacy or archive state. */
   #announce(conversation: Conversation): Conversation {
@@ -266,8 +271,9 @@ export class ConversationService {
       if (!row) throw conversationNotFound()
       return { lastReadSeq: row.lastReadSeq, unreadCount: Math.max(0, conversation.lastSeq - row.lastReadSeq) }
     })
-    // Every device of the reader updates its unread badge.
+    // Every device of the reader updates its unread badge; notifications for what was read are read too.
     this.events.toUser(userId, { type: 'read.updated', conversationId, ...state })
+    for (const hook of this.readHooks) hook.onRead(userId, conversationId, state.lastReadSeq)
     return state
   }
 

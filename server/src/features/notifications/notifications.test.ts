@@ -243,3 +243,20 @@ describe('invites', () => {
     expect((await server.request('GET', '/notifications/unread-count', { token: invitee.accessToken })).body).toEqual({ total: 1, byConversation: [] })
   })
 })
+
+describe('reading a conversation', () => {
+  test('moving the read pointer reads the notifications of the messages it passed, and only those', async () => {
+    const id = conversation([alice, bob])
+    const first = await send(alice, id, `@${bob.user.username} first`)
+    const second = await send(alice, id, `@${bob.user.username} second`)
+    const b = await connect(bob)
+    const read = await server.request('POST', `/conversations/${id}/read`, { token: bob.accessToken, body: { seq: first.seq } })
+    expect(read.status).toBe(200)
+    const event = await b.next((e) => e.type === 'notification.read')
+    expect(event.ids).toHaveLength(1)
+    expect(rowsFor(first.id)[0]?.readAt).toBeInstanceOf(Date)
+    expect(rowsFor(second.id)[0]?.readAt).toBeNull()
+    const counts = (await server.request('GET', '/notifications/unread-count', { token: bob.accessToken })).body
+    expect(counts.byConversation.find((c: any) => c.conversationId === id)).toMatchObject({ unread: 1, mentions: 1 })
+  })
+})

@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm'
+import { and, desc, eq, inArray, isNull, lt, lte, or, sql, type SQL } from 'drizzle-orm'
 import { alias } from 'drizzle-orm/sqlite-core'
 import type { Db, Tx } from '../../db/client'
 import { conversations, messages, notifications, participants, users, type NotificationKind } from '../../db/schema'
@@ -133,6 +133,19 @@ export class NotificationService implements SendHook {
       .map((row) => row.id)
     if (ids.length > 0) this.events.toUser(userId, { type: 'notification.read', ids })
     return { updated: ids.length }
+  }
+
+  /** Reading a conversation up to `seq` also reads its notifications for those messages (a ReadHook). */
+  onRead(userId: string, conversationId: string, lastReadSeq: number): void {
+    const upToSeq = this.db.select({ id: messages.id }).from(messages).where(and(eq(messages.conversationId, conversationId), lte(messages.seq, lastReadSeq)))
+    const ids = this.db
+      .update(notifications)
+      .set({ readAt: new Date() })
+      .where(and(eq(notifications.userId, userId), isNull(notifications.readAt), eq(notifications.conversationId, conversationId), inArray(notifications.messageId, upToSeq)))
+      .returning({ id: notifications.id })
+      .all()
+      .map((row) => row.id)
+    if (ids.length > 0) this.events.toUser(userId, { type: 'notification.read', ids })
   }
 
   delete(userId: string, id: string): void {
