@@ -117,13 +117,17 @@ function utcDay(value: string, token: string): number {
 
 /** One FTS5 string per term (`"` doubled inside), implicitly ANDed: user text can never be FTS5 syntax. */
 export function ftsMatch(terms: SearchTerm[]): string | null {
-  const indexed = terms.filter((term) => [...term.text].length >= TRIGRAM_MIN)
-  return indexed.length ? indexed.map((term) => `"${term.text.replace(/"/g, '""')}"`).join(' ') : null
+  // A phrase is matched word by word here (a trigram phrase query checks positions for every
+  // candidate, which is slow for common words); the exact phrase is then checked with LIKE.
+  const words = terms.flatMap((term) => term.text.split(/\s+/)).filter((word) => [...word].length >= TRIGRAM_MIN)
+  return words.length ? [...new Set(words)].map((word) => `"${word.replace(/"/g, '""')}"`).join(' ') : null
 }
+
+const isPhrase = (term: SearchTerm) => /\s/.test(term.text)
 
 /** LIKE patterns for the terms too short for trigrams; `\` escapes the wildcards. */
 export function likePatterns(terms: SearchTerm[]): string[] {
-  return terms.filter((term) => [...term.text].length < TRIGRAM_MIN).map((term) => `%${term.text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`)
+  return terms.filter((term) => [...term.text].length < TRIGRAM_MIN || isPhrase(term)).map((term) => `%${term.text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`)
 }
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }
