@@ -17,6 +17,7 @@ import { threadRoutes } from './features/threads/routes'
 import { notificationRoutes } from './features/notifications/routes'
 import { searchRoutes } from './features/search/routes'
 import { moderationRoutes } from './features/moderation/routes'
+import { marketplaceRoutes } from './features/marketplace/routes'
 import { storyRoutes } from './features/stories/routes'
 import { webhookRoutes } from './features/webhooks/routes'
 import { realtimeGateway } from './realtime/gateway'
@@ -56,6 +57,7 @@ export function createApp(ctx: AppContext) {
             { name: 'notifications', description: 'Mentions, DMs, thread replies and invites; read state, unread counts, do-not-disturb' },
             { name: 'search', description: 'Full-text message search and people search' },
             { name: 'moderation', description: 'Mutes, bans, slow mode, moderator deletes and the moderation log' },
+            { name: 'marketplace', description: 'Listings in lounges, offers and their transaction record, each change posted as a system message' },
             { name: 'stories', description: '24-hour stories: feed, views and replies by DM' },
             { name: 'webhooks', description: 'Outgoing webhooks (signed, retried, logged) and incoming webhooks that post into a channel' },
           ],
@@ -76,6 +78,7 @@ export function createApp(ctx: AppContext) {
     .use(notificationRoutes(ctx))
     .use(searchRoutes(ctx))
     .use(moderationRoutes(ctx))
+    .use(marketplaceRoutes(ctx))
     .use(storyRoutes(ctx))
     .use(webhookRoutes(ctx))
     .use(realtimeGateway(ctx, ctx.hub))

@@ -22,6 +22,7 @@ import { ThreadService } from './features/threads/service'
 import { NotificationService } from './features/notifications/service'
 import { SearchService } from './features/search/service'
 import { ModerationService } from './features/moderation/service'
+import { MarketplaceService } from './features/marketplace/service'
 import { StoryService } from './features/stories/service'
 import { WebhookService } from './features/webhooks/service'
 import { IncomingWebhookService } from './features/webhooks/incoming'
@@ -47,6 +48,7 @@ export interface Services {
   incomingWebhooks: IncomingWebhookService
   stories: StoryService
   moderation: ModerationService
+  marketplace: MarketplaceService
 }
 
 /** Everything a request handler may reach, built once per process (or per test server). */
@@ -119,6 +121,7 @@ export function createContext(config: Config): AppContext {
     webhooks,
     incomingWebhooks: new IncomingWebhookService(db, config, access, messages),
     moderation,
+    marketplace: new MarketplaceService(db, access, messages),
     stories: new StoryService(db, conversations, messages, hub),
   }
   let closed = false

@@ -28,6 +28,14 @@ interface AppendInput {
   parentId: string | null
   clientMsgId: string | null
   forwardedFromId: string | null
+  /** Defaults to 'text'; 'system' messages have no sender and parse no mentions. */
+  type?: 'text' | 'system'
+}
+
+/** A caller's open transaction, so a system message commits or rolls back with the change it reports. */
+export interface TransactionScope {
+  tx: Tx
+  afterCommit: AfterCommit
 }
 
 export interface SendInput {
@@ -247,6 +255,24 @@ export class MessageService {
     return message
   }
 
+  /**
+   * Posts a system message (no sender, type 'system') and sends `message.created` once committed.
+   * Given `within`, it joins the caller's transaction, so the message exists only if their change
+   * commits; the event then waits for that commit. Send hooks run as for any message.
+   */
+  postSystem(conversationId: string, content: string, within?: TransactionScope): MessageRow {
+    const text = content.replace(/\s+$/, '')
+    if (!text.trim()) throw new BadRequestError('A system message needs some text', { code: 'EMPTY_MESSAGE' })
+    const append = (tx: Tx, afterCommit: AfterCommit) => {
+      const conversation = tx.select().from(conversations).where(eq(conversations.id, conversationId)).get()
+      if (!conversation) throw new NotFoundError('Conversation not found', { code: 'CONVERSATION_NOT_FOUND' })
+      const row = this.#append(tx, afterCommit, null, conversation, { content: text, parentId: null, clientMsgId: null, forwardedFromId: null, type: 'system' })
+      afterCommit(() => this.events.toConversation(conversationId, { type: 'message.created', message: messageViews(this.db, [row], '')[0]! }))
+      return row
+    }
+    return within ? append(within.tx, within.afterCommit) : transaction(this.db, append)
+  }
+
   /** Takes the next seq from the conversation row (the immediate transaction holds the write lock) and runs the send hooks. */
   #append(tx: Tx, afterCommit: AfterCommit, userId: string | null, conversation: ConversationRow, input: AppendInput): MessageRow {
     let parentId: string | null = null
@@ -269,7 +295,20 @@ export class MessageService {
     if (bumped.length !== 1) throw new ConflictError('The conversation changed while sending; retry', { code: 'SEQ_CONFLICT' })
     const row = tx
       .insert(messages)
-      .values({ id: newId(), conversationId: conversation.id, seq, senderId: userId, type: 'text', content: input.content, parentId, clientMsgId: input.clientMsgId, mentions: parseMentions(tx, conversation.id, input.content), forwardedFromId: input.forwardedFromId, createdAt: now })
+      .values({
+        id: newId(),
+        conversationId: conversation.id,
+        seq,
+        senderId: userId,
+        type: input.type ?? 'text',
+        content: input.content,
+        parentId,
+        clientMsgId: input.clientMsgId,
+        // A system message quotes user text (a listing title); it must not ping anyone through it.
+        mentions: input.type === 'system' ? null : parseMentions(tx, conversation.id, input.content),
+        forwardedFromId: input.forwardedFromId,
+        createdAt: now,
+      })
       .returning()
       .get()
     if (parentId) tx.update(messages).set({ replyCount: sql`${messages.replyCount} + 1`, lastReplyAt: now }).where(eq(messages.id, parentId)).run()
@@ -301,7 +340,7 @@ export class MessageService {
 export function messageViews(db: Db | Tx, rows: MessageRow[], viewerId: string): MessageView[] {
   if (rows.length === 0) return []
   const ids = rows.map((r) => r.id)
-  const reactionRows = db.select().from(reactions).where(inArray(reactions.messageId, ids)).orderBy(asc(reactions.createdAt)).all()
+  const reactionRows = db.select().from(reactions).where(inArray(reactions.messageId, ids)).orderBy(asc(reactions.createdAt), sql`${reactions}.rowid`).all()
   const pinned = new Set(db.select({ id: pins.messageId }).from(pins).where(inArray(pins.messageId, ids)).all().map((p) => p.id))
   const byMessage = new Map<string, Map<string, string[]>>()
   for (const reaction of reactionRows) {
