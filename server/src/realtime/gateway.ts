@@ -115,8 +115,15 @@ export function realtimeGateway(ctx: AppContext, hub: RealtimeHub) {
         return send(raw, { type: 'ack', ref: command.ref, for: 'presence.subscribe', ...(hidden.length ? { hidden } : {}) })
       }
       case 'resume': {
-        for (const { id, lastSeq } of command.conversations) {
+        for (const { id, lastSeq, lastVersion } of command.conversations) {
           try {
+            if (lastVersion !== undefined) {
+              // Everything created or changed since the client's version, in the order it changed.
+              const changed = services.messages.changedSince(userId, id, lastVersion, REPLAY_LIMIT)
+              if (changed.hasMore) send(raw, { type: 'resync', conversationId: id, fromSeq: lastSeq + 1, toSeq: changed.lastSeq, reason: 'too_many_missed' })
+              else send(raw, { type: 'changes', conversationId: id, messages: changed.messages, toVersion: changed.messages.at(-1)?.version ?? lastVersion })
+              continue
+            }
             const page = services.messages.page(userId, id, { after: lastSeq, limit: REPLAY_LIMIT })
             const toSeq = page.messages.at(-1)?.seq ?? lastSeq
             if (page.hasMoreAfter) send(raw, { type: 'resync', conversationId: id, fromSeq: lastSeq + 1, toSeq: services.access.assertParticipant(id, userId).conversation.lastSeq, reason: 'too_many_missed' })

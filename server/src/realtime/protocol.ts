@@ -41,7 +41,18 @@ export const ClientCommand = t.Union([
       type: t.Literal('resume'),
       ref: Ref,
       /** The last seq this client has seen per conversation; the server replays what came after. */
-      conversations: t.Array(t.Object({ id: Id, lastSeq: Seq }, { additionalProperties: false }), { maxItems: 1000 }),
+      conversations: t.Array(
+        t.Object(
+          {
+            id: Id,
+            lastSeq: Seq,
+            /** The highest message `version` the client holds; with it the server also sends edits, deletions and reactions it missed. */
+            lastVersion: t.Optional(Seq),
+          },
+          { additionalProperties: false },
+        ),
+        { maxItems: 1000 },
+      ),
     },
     { additionalProperties: false },
   ),
@@ -61,6 +72,7 @@ export type ServerEvent =
   | { type: 'read.updated'; conversationId: string; lastReadSeq: number; unreadCount: number }
   | { type: 'presence'; userId: string; status: PresenceStatus; lastSeenAt: string | null }
   | { type: 'replay'; conversationId: string; messages: MessageView[]; toSeq: number }
+  | { type: 'changes'; conversationId: string; messages: MessageView[]; toVersion: number }
   | { type: 'resync'; conversationId: string; fromSeq: number; toSeq: number; reason: 'too_many_missed' }
   | { type: 'conversation.joined'; conversationId: string }
   | { type: 'conversation.updated'; conversation: ConversationView }

@@ -248,6 +248,32 @@ describe('resume', () => {
     expect(replay.toSeq).toBe(8)
   })
 
+  test('resume with lastVersion also brings the edits, deletions and reactions made while away, in the order they happened', async () => {
+    const id = conversation([alice, bob])
+    const kept = (await server.request('POST', `/conversations/${id}/messages`, { token: alice.accessToken, body: { content: 'original' } })).body
+    const doomed = (await server.request('POST', `/conversations/${id}/messages`, { token: alice.accessToken, body: { content: 'to be deleted' } })).body
+    const seen = Math.max(kept.version, doomed.version)
+    // Bob goes away; meanwhile one message is edited, one deleted, one reacted to, and one is new.
+    await server.request('PATCH', `/conversations/${id}/messages/${kept.id}`, { token: alice.accessToken, body: { content: 'edited while you were away' } })
+    await server.request('DELETE', `/conversations/${id}/messages/${doomed.id}`, { token: alice.accessToken })
+    await server.request('PUT', `/conversations/${id}/messages/${kept.id}/reactions/%F0%9F%91%8D`, { token: alice.accessToken })
+    const fresh = (await server.request('POST', `/conversations/${id}/messages`, { token: alice.accessToken, body: { content: 'new one' } })).body
+    const b = await connect(bob)
+    await b.command({ type: 'resume', conversations: [{ id, lastSeq: 2, lastVersion: seen }] })
+    const changes = b.events.find((e) => e.type === 'changes' && e.conversationId === id)
+    const byId = new Map(changes.messages.map((m: any) => [m.id, m]))
+    expect([...byId.keys()].sort()).toEqual([kept.id, doomed.id, fresh.id].sort())
+    expect((byId.get(kept.id) as any).content).toBe('edited while you were away')
+    expect((byId.get(kept.id) as any).reactions[0].emoji).toBe('👍')
+    expect((byId.get(doomed.id) as any).deletedAt).toBeString()
+    const versions = changes.messages.map((m: any) => m.version)
+    expect(versions).toEqual([...versions].sort((x: number, y: number) => x - y))
+    expect(changes.toVersion).toBe(versions.at(-1))
+    // Up to date: nothing more to send.
+    await b.command({ type: 'resume', conversations: [{ id, lastSeq: fresh.seq, lastVersion: changes.toVersion }] })
+    expect(b.events.filter((e) => e.type === 'changes' && e.conversationId === id).at(-1).messages).toEqual([])
+  })
+
   test(`more than ${REPLAY_LIMIT} missed messages ask the client to refetch by REST`, async () => {
     const id = conversation([alice, bob])
     for (let i = 0; i < REPLAY_LIMIT + 5; i++) server.ctx.services.messages.send(alice.user.id, id, { content: `bulk ${i}` })

@@ -58,6 +58,8 @@ export const conversations = sqliteTable('conversations', {
   dmKey: text('dm_key'),
   /** The seq of the newest message; the next message takes lastSeq + 1 in the same transaction. */
   lastSeq: integer('last_seq').notNull().default(0),
+  /** Bumped by every change to a message of the conversation (new, edited, deleted, reacted, pinned, replied to). */
+  lastVersion: integer('last_version').notNull().default(0),
   lastMessageAt: timestamp('last_message_at'),
   createdBy: text('created_by').references(() => users.id, { onDelete: 'set null' }),
   archivedAt: timestamp('archived_at'),
@@ -106,9 +108,12 @@ export const messages = sqliteTable('messages', {
   forwardedFromId: text('forwarded_from_id'),
   editedAt: timestamp('edited_at'),
   deletedAt: timestamp('deleted_at'),
+  /** The conversation's version when this message last changed: resume sends what changed after a client's version. */
+  version: integer('version').notNull().default(0),
   createdAt: timestamp('created_at').notNull(),
 }, (table) => [
   uniqueIndex('messages_conversation_seq_unique').on(table.conversationId, table.seq),
+  index('messages_conversation_version_idx').on(table.conversationId, table.version),
   uniqueIndex('messages_sender_client_unique').on(table.senderId, table.clientMsgId),
   index('messages_parent_idx').on(table.parentId),
 ])

@@ -12,6 +12,7 @@ export const Message = t.Object(
     id: t.String(),
     conversationId: t.String(),
     seq: t.Number({ description: 'Gap-free position in the conversation; tombstones keep theirs' }),
+    version: t.Number({ description: "The conversation's version when this message last changed (see resume in docs/REALTIME.md)" }),
     senderId: t.Union([t.String(), t.Null()]),
     type: t.Union([t.Literal('text'), t.Literal('file'), t.Literal('voice'), t.Literal('system')]),
     content: t.String({ description: 'Markdown; empty for a deleted message' }),

@@ -138,6 +138,22 @@ export class MessageService {
     return { messages: this.#views(rows, userId), hasMoreBefore, hasMoreAfter }
   }
 
+  /**
+   * Messages created or changed after `afterVersion`, oldest change first: what a reconnecting client
+   * is missing, edits and deletions included. `hasMore` means more than `limit` changed.
+   */
+  changedSince(userId: string, conversationId: string, afterVersion: number, limit: number) {
+    const { conversation } = this.access.assertParticipant(conversationId, userId)
+    const rows = this.db
+      .select()
+      .from(messages)
+      .where(and(eq(messages.conversationId, conversationId), gt(messages.version, afterVersion)))
+      .orderBy(asc(messages.version))
+      .limit(limit + 1)
+      .all()
+    return { messages: this.#views(rows.slice(0, limit), userId), hasMore: rows.length > limit, lastVersion: conversation.lastVersion, lastSeq: conversation.lastSeq }
+  }
+
   get(userId: string, conversationId: string, messageId: string): MessageView {
     this.access.assertParticipant(conversationId, userId)
     return this.#views([this.#row(conversationId, messageId)], userId)[0]!
@@ -169,7 +185,7 @@ export class MessageService {
       if (message.content === trimmed) return message
       const now = new Date()
       tx.insert(messageEdits).values({ id: newId(), messageId, previousContent: message.content, editedAt: now }).run()
-      return tx.update(messages).set({ content: trimmed, editedAt: now, mentions: parseMentions(tx, conversationId, trimmed) }).where(eq(messages.id, messageId)).returning().get()!
+      return tx.update(messages).set({ content: trimmed, editedAt: now, mentions: parseMentions(tx, conversationId, trimmed), version: nextVersion(tx, conversationId) }).where(eq(messages.id, messageId)).returning().get()!
     })
     return this.#announce('message.updated', row, userId)
   }
@@ -195,7 +211,7 @@ export class MessageService {
       tx.delete(messageEdits).where(eq(messageEdits.messageId, messageId)).run()
       tx.delete(reactions).where(eq(reactions.messageId, messageId)).run()
       tx.delete(pins).where(eq(pins.messageId, messageId)).run()
-      return tx.update(messages).set({ content: '', deletedAt: new Date(), mentions: null }).where(eq(messages.id, messageId)).returning().get()!
+      return tx.update(messages).set({ content: '', deletedAt: new Date(), mentions: null, version: nextVersion(tx, conversationId) }).where(eq(messages.id, messageId)).returning().get()!
     })
     return this.#announce('message.deleted', row, userId)
   }
@@ -208,7 +224,7 @@ export class MessageService {
       if (message.deletedAt) throw new ConflictError('This message was deleted', { code: 'MESSAGE_DELETED' })
       if (on) tx.insert(reactions).values({ messageId, userId, emoji, createdAt: new Date() }).onConflictDoNothing().run()
       else tx.delete(reactions).where(and(eq(reactions.messageId, messageId), eq(reactions.userId, userId), eq(reactions.emoji, emoji))).run()
-      return message
+      return touch(tx, message)
     })
     return this.#announce('reaction.changed', row, userId)
   }
@@ -220,7 +236,7 @@ export class MessageService {
       if (message.deletedAt) throw new ConflictError('This message was deleted', { code: 'MESSAGE_DELETED' })
       if (on) tx.insert(pins).values({ conversationId, messageId, pinnedBy: userId, pinnedAt: new Date() }).onConflictDoNothing().run()
       else tx.delete(pins).where(and(eq(pins.conversationId, conversationId), eq(pins.messageId, messageId))).run()
-      return message
+      return touch(tx, message)
     })
     return this.#announce('message.updated', row, userId)
   }
@@ -287,9 +303,9 @@ export class MessageService {
     const seq = conversation.lastSeq + 1
     const bumped = tx
       .update(conversations)
-      .set({ lastSeq: seq, lastMessageAt: now })
+      .set({ lastSeq: seq, lastMessageAt: now, lastVersion: sql`${conversations.lastVersion} + 1` })
       .where(and(eq(conversations.id, conversation.id), eq(conversations.lastSeq, conversation.lastSeq)))
-      .returning({ id: conversations.id })
+      .returning({ id: conversations.id, version: conversations.lastVersion })
       .all()
     // The immediate transaction holds the write lock, so this only trips if that guarantee is broken.
     if (bumped.length !== 1) throw new ConflictError('The conversation changed while sending; retry', { code: 'SEQ_CONFLICT' })
@@ -307,11 +323,12 @@ export class MessageService {
         // A system message quotes user text (a listing title); it must not ping anyone through it.
         mentions: input.type === 'system' ? null : parseMentions(tx, conversation.id, input.content),
         forwardedFromId: input.forwardedFromId,
+        version: bumped[0]!.version,
         createdAt: now,
       })
       .returning()
       .get()
-    if (parentId) tx.update(messages).set({ replyCount: sql`${messages.replyCount} + 1`, lastReplyAt: now }).where(eq(messages.id, parentId)).run()
+    if (parentId) tx.update(messages).set({ replyCount: sql`${messages.replyCount} + 1`, lastReplyAt: now, version: nextVersion(tx, conversation.id) }).where(eq(messages.id, parentId)).run()
     // Your own message is read by definition, on every device.
     if (userId) tx.update(participants).set({ lastReadSeq: seq }).where(and(eq(participants.conversationId, conversation.id), eq(participants.userId, userId))).run()
     for (const hook of this.hooks) hook.onSent(tx, afterCommit, { message: row, conversation: { ...conversation, lastSeq: seq, lastMessageAt: now } })
@@ -352,6 +369,7 @@ export function messageViews(db: Db | Tx, rows: MessageRow[], viewerId: string):
     id: row.id,
     conversationId: row.conversationId,
     seq: row.seq,
+    version: row.version,
     senderId: row.senderId,
     type: row.type,
     content: row.content,
@@ -367,4 +385,14 @@ export function messageViews(db: Db | Tx, rows: MessageRow[], viewerId: string):
     reactions: [...(byMessage.get(row.id) ?? new Map<string, string[]>())].map(([emoji, userIds]) => ({ emoji, count: userIds.length, userIds, me: userIds.includes(viewerId) })),
     pinned: pinned.has(row.id),
   }))
+}
+
+/** The conversation's next version, taken inside the caller's write transaction. */
+function nextVersion(tx: Tx, conversationId: string): number {
+  return tx.update(conversations).set({ lastVersion: sql`${conversations.lastVersion} + 1` }).where(eq(conversations.id, conversationId)).returning({ version: conversations.lastVersion }).get()!.version
+}
+
+/** Marks a message changed (reactions, pins) so a resuming client picks the change up. */
+function touch(tx: Tx, message: MessageRow): MessageRow {
+  return tx.update(messages).set({ version: nextVersion(tx, message.conversationId) }).where(eq(messages.id, message.id)).returning().get()!
 }
