@@ -62,6 +62,7 @@ export function realtimeGateway(ctx: AppContext, hub: RealtimeHub) {
       subscribe: (topic) => raw.subscribe(topic),
       unsubscribe: (topic) => raw.unsubscribe(topic),
       send: (data) => void raw.send(data),
+      close: (code, reason) => raw.close(code, reason),
     }
     // Subscribe before anything is read, so an event committed meanwhile is delivered rather than missed.
     raw.subscribe(userTopic(socket.userId))

@@ -18,6 +18,8 @@ export interface HubSocket {
   subscribe(topic: string): void
   unsubscribe(topic: string): void
   send(data: string): void
+  /** Ends the socket (session revoked). */
+  close(code: number, reason: string): void
 }
 
 interface Publisher {
@@ -27,6 +29,7 @@ interface Publisher {
 type Envelope =
   | { origin: string; kind: 'topic'; topic: string; data: string }
   | { origin: string; kind: 'membership'; userId: string; conversationId: string; joined: boolean }
+  | { origin: string; kind: 'revoked'; sessionIds: string[] }
 
 export const conversationTopic = (id: string) => `conv:${id}`
 export const userTopic = (id: string) => `user:${id}`
@@ -97,6 +100,19 @@ export class RealtimeHub implements EventSink {
     this.#bridge({ origin: this.instanceId, kind: 'membership', userId, conversationId, joined })
   }
 
+  /** Closes every socket of these sessions, on every instance. */
+  sessionsRevoked(sessionIds: string[]): void {
+    this.#closeSessions(sessionIds)
+    this.#bridge({ origin: this.instanceId, kind: 'revoked', sessionIds })
+  }
+
+  #closeSessions(sessionIds: string[]): void {
+    const revoked = new Set(sessionIds)
+    for (const set of this.#sockets.values()) {
+      for (const socket of set) if (revoked.has(socket.sessionId)) socket.close(4004, 'SESSION_REVOKED')
+    }
+  }
+
   async close(): Promise<void> {
     this.#server = null
     const subscriber = this.#subscriber
@@ -139,6 +155,7 @@ export class RealtimeHub implements EventSink {
     }
     if (envelope.origin === this.instanceId) return
     if (envelope.kind === 'topic') this.#server?.publish(envelope.topic, envelope.data)
+    else if (envelope.kind === 'revoked') this.#closeSessions(envelope.sessionIds)
     else this.#applyMembership(envelope.userId, envelope.conversationId, envelope.joined)
   }
 }

@@ -63,12 +63,27 @@ describe('connecting', () => {
     expect(socket.events.find((e) => e.type === 'error')?.code).toBe('TOKEN_EXPIRED')
   })
 
-  test('a revoked session is closed on its next frame', async () => {
+  test('signing out closes that session’s sockets at once; other sessions stay connected', async () => {
     const session = await server.register()
     const socket = await connect(session)
+    const other = await TestSocket.ready(server.url, (await server.login(session.user.email, session.password)).body.accessToken)
+    sockets.push(other)
     await server.request('POST', '/auth/logout', { token: session.accessToken })
-    socket.send({ type: 'ping', ref: 'after-logout' })
-    expect((await socket.waitClosed()).code).toBe(CLOSE.SESSION_REVOKED)
+    expect(await socket.waitClosed()).toEqual({ code: CLOSE.SESSION_REVOKED, reason: 'SESSION_REVOKED' })
+    expect((await other.command({ type: 'ping' })).type).toBe('pong')
+  })
+
+  test('changing the password closes the sockets of every other session, also on another API instance', async () => {
+    const session = await server.register()
+    const second = await startServer({ DATABASE_PATH: join(server.dataDir, 'parley.db'), REDIS_PREFIX: server.ctx.config.redisPrefix, JWT_SECRET: server.ctx.config.jwtSecret })
+    try {
+      const elsewhere = await TestSocket.ready(second.url, (await server.login(session.user.email, session.password)).body.accessToken)
+      const changed = await server.request('POST', '/users/me/password', { token: session.accessToken, body: { currentPassword: session.password, newPassword: 'a different long password' } })
+      expect(changed.status).toBe(200)
+      expect((await elsewhere.waitClosed()).code).toBe(CLOSE.SESSION_REVOKED)
+    } finally {
+      await second.stop()
+    }
   })
 })
 

@@ -24,7 +24,7 @@ const TOUCH_INTERVAL_MS = 60_000
  */
 export class SessionService {
   #authenticate
-  constructor(private db: Db, private config: Config, private audit: AuditService) {
+  constructor(private db: Db, private config: Config, private audit: AuditService, private events?: { sessionsRevoked(sessionIds: string[]): void }) {
     this.#authenticate = db
       .select({ session: sessions, user: users })
       .from(sessions)
@@ -100,13 +100,26 @@ export class SessionService {
 
   revoke(sessionId: string, reason: string, tx: Db | Tx = this.db): boolean {
     const result = tx.update(sessions).set({ revokedAt: new Date(), revokedReason: reason }).where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt))).returning({ id: sessions.id }).all()
+    this.#announce(result.map((row) => row.id))
     return result.length > 0
   }
 
   revokeAllForUser(userId: string, reason: string, options: { except?: string } = {}, tx: Db | Tx = this.db): number {
     const conditions = [eq(sessions.userId, userId), isNull(sessions.revokedAt)]
     if (options.except) conditions.push(ne(sessions.id, options.except))
-    return tx.update(sessions).set({ revokedAt: new Date(), revokedReason: reason }).where(and(...conditions)).returning({ id: sessions.id }).all().length
+    const revoked = tx.update(sessions).set({ revokedAt: new Date(), revokedReason: reason }).where(and(...conditions)).returning({ id: sessions.id }).all()
+    this.#announce(revoked.map((row) => row.id))
+    return revoked.length
+  }
+
+  /**
+   * Open sockets of revoked sessions are closed. Transactions here are synchronous, so a microtask
+   * runs once the surrounding one has finished (a rolled-back revoke only costs a reconnect).
+   */
+  #announce(sessionIds: string[]): void {
+    if (sessionIds.length === 0 || !this.events) return
+    const events = this.events
+    queueMicrotask(() => events.sessionsRevoked(sessionIds))
   }
 
   listActive(userId: string) {
