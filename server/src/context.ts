@@ -65,6 +65,8 @@ export interface AppContext {
   services: Services
   /** Realtime fan-out (Bun pub/sub, bridged through Redis when configured). */
   hub: RealtimeHub
+  /** Work to do on shutdown before Redis and the database close (e.g. the gateway's presence). */
+  onClose(closer: () => Promise<unknown> | unknown): void
   close(): Promise<void>
 }
 
@@ -125,6 +127,7 @@ export function createContext(config: Config): AppContext {
     stories: new StoryService(db, conversations, messages, hub),
   }
   let closed = false
+  const closers: Array<() => Promise<unknown> | unknown> = []
   return {
     id,
     config,
@@ -137,9 +140,13 @@ export function createContext(config: Config): AppContext {
     audit,
     services,
     hub,
+    onClose(closer) {
+      closers.push(closer)
+    },
     async close() {
       if (closed) return
       closed = true
+      for (const closer of closers) await Promise.resolve().then(closer).catch((error) => log.warn('close() [closer failed]', errorFields(error)))
       await hub.close()
       await webhookQueue.close()
       limiter.close()

@@ -36,7 +36,8 @@ export function realtimeGateway(ctx: AppContext, hub: RealtimeHub) {
   const connections = ctx.metrics.gauge('ws_connections', 'Open authenticated WebSocket connections', () => [[{}, hub.connections]])
   void connections
 
-  const presence = new PresenceTracker(ctx.db, (topic, event) => hub.toTopic(topic, event))
+  const presence = new PresenceTracker(ctx.db, (topic, event) => hub.toTopic(topic, event), ctx.id, ctx.redis, ctx.config.redisPrefix, log)
+  ctx.onClose(() => presence.close())
   const send = (raw: RawSocket, event: ServerEvent) => void raw.send(JSON.stringify(event))
   const fail = (raw: RawSocket, ref: string | undefined, error: unknown) => {
     if (error instanceof AppError) return send(raw, { type: 'error', ref, code: error.code, message: error.message, details: error.details })
@@ -70,7 +71,8 @@ export function realtimeGateway(ctx: AppContext, hub: RealtimeHub) {
     for (const id of conversations) raw.subscribe(conversationTopic(id))
     state.hub = socket
     hub.register(socket)
-    presence.connected(socket.userId)
+    // @NOTE: presence is best effort; a failure is logged inside and must not fail the sign-in.
+    void presence.connected(socket.userId).catch(() => {})
     send(raw, { type: 'ready', userId: socket.userId, sessionId: socket.sessionId, conversations })
   }
 
@@ -103,14 +105,14 @@ export function realtimeGateway(ctx: AppContext, hub: RealtimeHub) {
         return send(raw, { type: 'ack', ref: command.ref, for: 'read' })
       }
       case 'presence':
-        presence.choose(userId, command.status)
+        await presence.choose(userId, command.status)
         return send(raw, { type: 'ack', ref: command.ref, for: 'presence' })
       case 'presence.subscribe': {
         // Only people you share a conversation or workspace with; others are reported as not visible.
         const allowed = usersSharingSpace(ctx.db, userId, command.userIds)
         for (const id of allowed) {
           raw.subscribe(presenceTopic(id))
-          send(raw, presence.snapshot(id))
+          send(raw, await presence.snapshot(id))
         }
         const hidden = command.userIds.filter((id) => !allowed.has(id))
         return send(raw, { type: 'ack', ref: command.ref, for: 'presence.subscribe', ...(hidden.length ? { hidden } : {}) })
@@ -197,7 +199,8 @@ export function realtimeGateway(ctx: AppContext, hub: RealtimeHub) {
       clearTimeout(state.authTimer)
       if (state.hub) {
         hub.unregister(state.hub)
-        presence.disconnected(state.hub.userId)
+        // @NOTE: presence is best effort; failures are logged inside.
+        void presence.disconnected(state.hub.userId).catch(() => {})
       }
       states.delete(raw)
     },

@@ -1,60 +1,118 @@
 import { eq } from 'drizzle-orm'
+import type Redis from 'ioredis'
 import type { Db } from '../db/client'
 import { users } from '../db/schema'
+import type { Logger } from '../logger'
+import { errorFields } from '../logger'
 import type { PresenceStatus, ServerEvent } from './protocol'
 
 export const presenceTopic = (userId: string) => `presence:${userId}`
 
-interface Entry {
-  sockets: number
-  chosen: Exclude<PresenceStatus, 'offline'>
-}
+type Chosen = Exclude<PresenceStatus, 'offline'>
+type PresenceEvent = Extract<ServerEvent, { type: 'presence' }>
+
+const HEARTBEAT_MS = 20_000
+const INSTANCE_TTL_MS = 60_000
 
 /**
- * Presence derived from open sockets: a user with at least one socket shows the status they chose
- * (online by default, or away / dnd); the last socket closing makes them offline and records
- * "last seen". Kept per API instance; changes are published on `presence:<userId>` topics.
+ * Presence derived from open sockets: a user with at least one socket anywhere shows the status
+ * they chose (online, away or dnd); when their last socket closes they are offline with a "last
+ * seen" time. Each API instance counts its own sockets; with Redis the counts of live instances
+ * (each refreshes a heartbeat) are summed, so a crashed instance stops counting within a minute.
  */
 export class PresenceTracker {
-  #entries = new Map<string, Entry>()
+  #local = new Map<string, number>()
+  #chosen = new Map<string, Chosen>()
+  #heartbeat: ReturnType<typeof setInterval> | null = null
+  readonly #keys
 
-  constructor(private db: Db, private publish: (topic: string, event: ServerEvent) => void) {}
-
-  connected(userId: string): void {
-    const entry = this.#entries.get(userId)
-    if (entry) {
-      entry.sockets++
-      return
+  constructor(
+    private db: Db,
+    private publish: (topic: string, event: ServerEvent) => void,
+    private instanceId: string,
+    private redis: Redis | null,
+    prefix: string,
+    private log: Logger,
+  ) {
+    this.#keys = { instances: `${prefix}presence:instances`, counts: (id: string) => `${prefix}presence:counts:${id}`, chosen: `${prefix}presence:chosen` }
+    if (redis) {
+      // The first beat waits for the connection (commands fail fast while it is not ready).
+      if (redis.status === 'ready') this.#beat()
+      redis.on('ready', () => this.#beat())
+      this.#heartbeat = setInterval(() => this.#beat(), HEARTBEAT_MS)
+      this.#heartbeat.unref?.()
     }
-    this.#entries.set(userId, { sockets: 1, chosen: 'online' })
-    this.#announce(userId)
   }
 
-  disconnected(userId: string): void {
-    const entry = this.#entries.get(userId)
-    if (!entry) return
-    entry.sockets--
-    if (entry.sockets > 0) return
-    this.#entries.delete(userId)
+  async connected(userId: string): Promise<void> {
+    const local = (this.#local.get(userId) ?? 0) + 1
+    this.#local.set(userId, local)
+    await this.#redis((redis) => redis.multi().hincrby(this.#keys.counts(this.instanceId), userId, 1).zadd(this.#keys.instances, Date.now(), this.instanceId).exec())
+    if (local === 1 && (await this.#elsewhere(userId)) === 0) await this.#announce(userId)
+  }
+
+  async disconnected(userId: string): Promise<void> {
+    const local = (this.#local.get(userId) ?? 1) - 1
+    if (local > 0) this.#local.set(userId, local)
+    else this.#local.delete(userId)
+    await this.#redis((redis) => (local > 0 ? redis.hincrby(this.#keys.counts(this.instanceId), userId, -1) : redis.hdel(this.#keys.counts(this.instanceId), userId)))
+    if (local > 0 || (await this.#elsewhere(userId)) > 0) return
+    this.#chosen.delete(userId)
+    await this.#redis((redis) => redis.hdel(this.#keys.chosen, userId))
     this.db.update(users).set({ lastSeenAt: new Date() }).where(eq(users.id, userId)).run()
-    this.#announce(userId)
+    await this.#announce(userId)
   }
 
-  choose(userId: string, status: Exclude<PresenceStatus, 'offline'>): void {
-    const entry = this.#entries.get(userId)
-    if (!entry || entry.chosen === status) return
-    entry.chosen = status
-    this.#announce(userId)
+  async choose(userId: string, status: Chosen): Promise<void> {
+    this.#chosen.set(userId, status)
+    await this.#redis((redis) => redis.hset(this.#keys.chosen, userId, status))
+    await this.#announce(userId)
   }
 
-  snapshot(userId: string): Extract<ServerEvent, { type: 'presence' }> {
-    const entry = this.#entries.get(userId)
-    if (entry) return { type: 'presence', userId, status: entry.chosen, lastSeenAt: null }
+  async snapshot(userId: string): Promise<PresenceEvent> {
+    const sockets = (this.#local.get(userId) ?? 0) + (await this.#elsewhere(userId))
+    if (sockets > 0) {
+      const chosen = this.#chosen.get(userId) ?? ((await this.#redis((redis) => redis.hget(this.#keys.chosen, userId))) as Chosen | null) ?? 'online'
+      return { type: 'presence', userId, status: chosen, lastSeenAt: null }
+    }
     const row = this.db.select({ lastSeenAt: users.lastSeenAt }).from(users).where(eq(users.id, userId)).get()
     return { type: 'presence', userId, status: 'offline', lastSeenAt: row?.lastSeenAt?.toISOString() ?? null }
   }
 
-  #announce(userId: string): void {
-    this.publish(presenceTopic(userId), this.snapshot(userId))
+  async close(): Promise<void> {
+    if (this.#heartbeat) clearInterval(this.#heartbeat)
+    // This instance's sockets are gone with it.
+    await this.#redis((redis) => redis.multi().del(this.#keys.counts(this.instanceId)).zrem(this.#keys.instances, this.instanceId).exec())
+  }
+
+  /** Sockets of the user on the other live instances (0 without Redis). */
+  async #elsewhere(userId: string): Promise<number> {
+    const counts = await this.#redis(async (redis) => {
+      const live = await redis.zrangebyscore(this.#keys.instances, Date.now() - INSTANCE_TTL_MS, '+inf')
+      const others = live.filter((id) => id !== this.instanceId)
+      if (others.length === 0) return 0
+      const values = await Promise.all(others.map((id) => redis.hget(this.#keys.counts(id), userId)))
+      return values.reduce((sum, value) => sum + Number(value ?? 0), 0)
+    })
+    return counts ?? 0
+  }
+
+  async #announce(userId: string): Promise<void> {
+    this.publish(presenceTopic(userId), await this.snapshot(userId))
+  }
+
+  #beat(): void {
+    void this.#redis((redis) => redis.zadd(this.#keys.instances, Date.now(), this.instanceId))
+  }
+
+  /** Redis is an aid here: when it is away, presence falls back to this instance's own view. */
+  async #redis<T>(work: (redis: Redis) => Promise<T>): Promise<T | null> {
+    if (!this.redis) return null
+    try {
+      return await work(this.redis)
+    } catch (error) {
+      this.log.debug('presence() [redis unavailable]', errorFields(error))
+      return null
+    }
   }
 }

@@ -226,6 +226,36 @@ describe('presence', () => {
   })
 })
 
+describe('presence across API instances', () => {
+  test('a user connected to two instances stays online until the last socket anywhere closes', async () => {
+    const [watcher, watched] = await Promise.all([server.register(), server.register()])
+    conversation([watcher, watched])
+    const second = await startServer({ DATABASE_PATH: join(server.dataDir, 'parley.db'), REDIS_PREFIX: server.ctx.config.redisPrefix, JWT_SECRET: server.ctx.config.jwtSecret })
+    try {
+      const eyes = await connect(watcher)
+      await eyes.command({ type: 'presence.subscribe', userIds: [watched.user.id] })
+      const onSecond = await TestSocket.ready(second.url, watched.accessToken)
+      await eyes.next((e) => e.type === 'presence' && e.userId === watched.user.id && e.status === 'online')
+      const onFirst = await connect(watched)
+      await onFirst.settle()
+      onSecond.close()
+      await Bun.sleep(300)
+      // Connecting and disconnecting on two instances at nearly the same moment may flap once; what
+      // counts is where it settles: still online, because a socket is open on the first instance.
+      const seen = eyes.events.filter((e) => e.type === 'presence' && e.userId === watched.user.id).map((e) => e.status)
+      expect(seen.at(-1)).toBe('online')
+      const snapshot = await TestSocket.ready(server.url, (await server.login(watcher.user.email, watcher.password)).body.accessToken)
+      sockets.push(snapshot)
+      await snapshot.command({ type: 'presence.subscribe', userIds: [watched.user.id] })
+      expect(snapshot.events.find((e) => e.type === 'presence')).toMatchObject({ status: 'online' })
+      onFirst.close()
+      await eyes.next((e) => e.type === 'presence' && e.userId === watched.user.id && e.status === 'offline')
+    } finally {
+      await second.stop()
+    }
+  })
+})
+
 describe('bad frames', () => {
   test('malformed JSON and frames outside the protocol get error frames; the socket stays usable', async () => {
     const socket = await connect(alice)
