@@ -21,6 +21,8 @@ export interface SentMessage {
 /** Work that joins the send transaction (thread follows, notifications), so it commits or rolls back with the message. */
 export interface SendHook {
   onSent(tx: Tx, afterCommit: AfterCommit, sent: SentMessage): void
+  /** An existing message was edited or deleted (same transaction rules as onSent). */
+  onChanged?(tx: Tx, afterCommit: AfterCommit, change: SentMessage & { kind: 'updated' | 'deleted' }): void
 }
 
 interface AppendInput {
@@ -177,15 +179,17 @@ export class MessageService {
   edit(userId: string, conversationId: string, messageId: string, content: string): MessageView {
     const trimmed = content.replace(/\s+$/, '')
     if (!trimmed.trim()) throw new BadRequestError('A message needs some text; delete it instead', { code: 'EMPTY_MESSAGE' })
-    const row = transaction(this.db, (tx) => {
-      this.access.assertWritable(conversationId, userId, tx)
+    const row = transaction(this.db, (tx, afterCommit) => {
+      const { conversation } = this.access.assertWritable(conversationId, userId, tx)
       const message = this.#row(conversationId, messageId, tx)
       if (message.senderId !== userId) throw new ForbiddenError('Only the author can edit a message', { code: 'NOT_AUTHOR' })
       if (message.deletedAt) throw new ConflictError('This message was deleted', { code: 'MESSAGE_DELETED' })
       if (message.content === trimmed) return message
       const now = new Date()
       tx.insert(messageEdits).values({ id: newId(), messageId, previousContent: message.content, editedAt: now }).run()
-      return tx.update(messages).set({ content: trimmed, editedAt: now, mentions: parseMentions(tx, conversationId, trimmed), version: nextVersion(tx, conversationId) }).where(eq(messages.id, messageId)).returning().get()!
+      const edited = tx.update(messages).set({ content: trimmed, editedAt: now, mentions: parseMentions(tx, conversationId, trimmed), version: nextVersion(tx, conversationId) }).where(eq(messages.id, messageId)).returning().get()!
+      for (const hook of this.hooks) hook.onChanged?.(tx, afterCommit, { message: edited, conversation, kind: 'updated' })
+      return edited
     })
     return this.#announce('message.updated', row, userId)
   }
@@ -196,13 +200,13 @@ export class MessageService {
     return this.db.select().from(messageEdits).where(eq(messageEdits.messageId, messageId)).orderBy(asc(messageEdits.editedAt)).all()
   }
 
-  /** Leaves a tombstone that keeps its seq; the text, its edit history, reactions and pin go. */
   /**
+   * Leaves a tombstone that keeps its seq; the text, its edit history, reactions and pin go.
    * `moderatorChecked`: the moderation service has already established the caller moderates this
    * conversation (which includes admins who are not participants).
    */
   delete(userId: string, conversationId: string, messageId: string, options: { moderatorChecked?: boolean } = {}): MessageView {
-    const row = transaction(this.db, (tx) => {
+    const row = transaction(this.db, (tx, afterCommit) => {
       const participant = options.moderatorChecked ? null : this.access.assertParticipant(conversationId, userId, tx).participant
       const message = this.#row(conversationId, messageId, tx)
       const moderator = options.moderatorChecked || participant?.role === 'owner' || participant?.role === 'moderator'
@@ -211,7 +215,10 @@ export class MessageService {
       tx.delete(messageEdits).where(eq(messageEdits.messageId, messageId)).run()
       tx.delete(reactions).where(eq(reactions.messageId, messageId)).run()
       tx.delete(pins).where(eq(pins.messageId, messageId)).run()
-      return tx.update(messages).set({ content: '', deletedAt: new Date(), mentions: null, version: nextVersion(tx, conversationId) }).where(eq(messages.id, messageId)).returning().get()!
+      const deleted = tx.update(messages).set({ content: '', deletedAt: new Date(), mentions: null, version: nextVersion(tx, conversationId) }).where(eq(messages.id, messageId)).returning().get()!
+      const conversation = tx.select().from(conversations).where(eq(conversations.id, conversationId)).get()!
+      for (const hook of this.hooks) hook.onChanged?.(tx, afterCommit, { message: deleted, conversation, kind: 'deleted' })
+      return deleted
     })
     return this.#announce('message.deleted', row, userId)
   }

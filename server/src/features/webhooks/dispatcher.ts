@@ -18,8 +18,15 @@ export class WebhookDispatcher implements SendHook {
   constructor(private queue: DeliveryQueue, private log: Logger) {}
 
   onSent(tx: Tx, afterCommit: AfterCommit, { message, conversation }: SentMessage): void {
+    this.#record(tx, afterCommit, message.parentId ? 'thread.replied' : 'message.created', { message, conversation })
+  }
+
+  onChanged(tx: Tx, afterCommit: AfterCommit, change: SentMessage & { kind: 'updated' | 'deleted' }): void {
+    this.#record(tx, afterCommit, change.kind === 'updated' ? 'message.updated' : 'message.deleted', change)
+  }
+
+  #record(tx: Tx, afterCommit: AfterCommit, event: WebhookEvent, { message, conversation }: SentMessage): void {
     if (conversation.kind !== 'channel' || !conversation.workspaceId) return
-    const event: WebhookEvent = message.parentId ? 'thread.replied' : 'message.created'
     const subscribed = tx
       .select({ id: webhooks.id, events: webhooks.events })
       .from(webhooks)
@@ -33,10 +40,11 @@ export class WebhookDispatcher implements SendHook {
     }
     const rows = subscribed.map((hook) => {
       const id = newId()
-      return { id, webhookId: hook.id, event, payload: deliveryPayload(id, event, conversation.workspaceId!, data, message.createdAt), status: 'pending' as const, createdAt: message.createdAt }
+      const at = message.deletedAt ?? message.editedAt ?? message.createdAt
+      return { id, webhookId: hook.id, event, payload: deliveryPayload(id, event, conversation.workspaceId!, data, at), status: 'pending' as const, createdAt: at }
     })
     tx.insert(webhookDeliveries).values(rows).run()
     const ids = rows.map((row) => row.id)
-    afterCommit(() => this.queue.enqueue(ids).catch((error) => this.log.error('onSent() [enqueue failed]', { deliveryIds: ids, ...errorFields(error) })))
+    afterCommit(() => this.queue.enqueue(ids).catch((error) => this.log.error('record() [enqueue failed]', { deliveryIds: ids, ...errorFields(error) })))
   }
 }

@@ -7,7 +7,7 @@ import { Iso, NullableIso, strict } from '../../http/schemas'
  * a top-level message is `message.created`, a reply in a thread is `thread.replied`.
  * `ping` is only sent by the test endpoint.
  */
-export const WEBHOOK_EVENTS = ['message.created', 'thread.replied'] as const
+export const WEBHOOK_EVENTS = ['message.created', 'thread.replied', 'message.updated', 'message.deleted'] as const
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number] | 'ping'
 
 /** Every delivery is tried this often; retries back off exponentially from baseDelayMs with jitter. */

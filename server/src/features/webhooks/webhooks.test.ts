@@ -366,3 +366,22 @@ describe('incoming webhooks', () => {
     expect((await call(server, member, 'GET', `/conversations/${channelId}/messages`)).body.messages).toEqual([])
   })
 })
+
+describe('edits and deletions', () => {
+  test('message.updated and message.deleted go to the webhooks subscribed to them, signed like the rest', async () => {
+    const { owner, workspaceId, channelId } = await team()
+    const hook = await createHook(owner, workspaceId, '/changes', ['message.updated', 'message.deleted'])
+    const message = await send(owner, channelId, 'first draft')
+    expect((await call(server, owner, 'PATCH', `/conversations/${channelId}/messages/${message.id}`, { content: 'final wording' })).status).toBe(200)
+    expect((await call(server, owner, 'DELETE', `/conversations/${channelId}/messages/${message.id}`)).status).toBe(200)
+    const requests = await waitFor(() => (receiver.at('/changes').length >= 2 ? receiver.at('/changes') : undefined), 'update and delete deliveries')
+    // Deliveries are independent jobs, so they may arrive in either order.
+    const byEvent = new Map(requests.map((r) => JSON.parse(r.body)).map((b) => [b.event, b]))
+    expect([...byEvent.keys()].sort()).toEqual(['message.deleted', 'message.updated'])
+    expect(byEvent.get('message.updated').data.message).toMatchObject({ id: message.id, content: 'final wording' })
+    expect(byEvent.get('message.deleted').data.message).toMatchObject({ id: message.id, content: '' })
+    for (const request of requests) expectSigned(request, hook.secret)
+    // The create was not subscribed, so only the two changes arrived.
+    expect(receiver.at('/changes')).toHaveLength(2)
+  })
+})
