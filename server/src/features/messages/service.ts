@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, inArray, isNull, lt, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, gt, isNull, lt, sql } from 'drizzle-orm'
 import type { Db, Tx } from '../../db/client'
 import { transaction } from '../../db/client'
 import { conversations, messageEdits, messages, participants, pins, reactions } from '../../db/schema'
@@ -8,8 +8,11 @@ import type { ConversationAccess, ConversationRow } from '../conversations/acces
 import type { EventSink } from '../../realtime/hub'
 import { parseMentions } from './mentions'
 import { DEFAULT_PAGE, type MessageView } from './model'
+import { messageViews, nextVersion, touch, type MessageRow } from './rows'
 
-export type MessageRow = typeof messages.$inferSelect
+// Other features build message views and rows through this module.
+export { messageViews, type MessageRow }
+
 type AfterCommit = Parameters<Parameters<typeof transaction>[1]>[1]
 
 /** A message just appended, with its conversation as of that append. */
@@ -54,7 +57,6 @@ export interface PageRequest {
   rootsOnly?: boolean
 }
 
-const iso = (date: Date | null) => date?.toISOString() ?? null
 
 /** Messages: send with gap-free seq, history by cursor, edits, deletes, reactions, threads, pins. */
 export class MessageService {
@@ -358,48 +360,4 @@ export class MessageService {
   #views(rows: MessageRow[], viewerId: string): MessageView[] {
     return messageViews(this.db, rows, viewerId)
   }
-}
-
-/** Rows to the API shape, with reactions and pins loaded in one query each for the whole page. */
-export function messageViews(db: Db | Tx, rows: MessageRow[], viewerId: string): MessageView[] {
-  if (rows.length === 0) return []
-  const ids = rows.map((r) => r.id)
-  const reactionRows = db.select().from(reactions).where(inArray(reactions.messageId, ids)).orderBy(asc(reactions.createdAt), sql`${reactions}.rowid`).all()
-  const pinned = new Set(db.select({ id: pins.messageId }).from(pins).where(inArray(pins.messageId, ids)).all().map((p) => p.id))
-  const byMessage = new Map<string, Map<string, string[]>>()
-  for (const reaction of reactionRows) {
-    const emojis = byMessage.get(reaction.messageId) ?? new Map<string, string[]>()
-    emojis.set(reaction.emoji, [...(emojis.get(reaction.emoji) ?? []), reaction.userId])
-    byMessage.set(reaction.messageId, emojis)
-  }
-  return rows.map((row) => ({
-    id: row.id,
-    conversationId: row.conversationId,
-    seq: row.seq,
-    version: row.version,
-    senderId: row.senderId,
-    type: row.type,
-    content: row.content,
-    parentId: row.parentId,
-    replyCount: row.replyCount,
-    lastReplyAt: iso(row.lastReplyAt),
-    clientMsgId: row.clientMsgId,
-    mentions: row.mentions ?? { users: [], channel: false, here: false },
-    forwardedFromId: row.forwardedFromId,
-    editedAt: iso(row.editedAt),
-    deletedAt: iso(row.deletedAt),
-    createdAt: row.createdAt.toISOString(),
-    reactions: [...(byMessage.get(row.id) ?? new Map<string, string[]>())].map(([emoji, userIds]) => ({ emoji, count: userIds.length, userIds, me: userIds.includes(viewerId) })),
-    pinned: pinned.has(row.id),
-  }))
-}
-
-/** The conversation's next version, taken inside the caller's write transaction. */
-function nextVersion(tx: Tx, conversationId: string): number {
-  return tx.update(conversations).set({ lastVersion: sql`${conversations.lastVersion} + 1` }).where(eq(conversations.id, conversationId)).returning({ version: conversations.lastVersion }).get()!.version
-}
-
-/** Marks a message changed (reactions, pins) so a resuming client picks the change up. */
-function touch(tx: Tx, message: MessageRow): MessageRow {
-  return tx.update(messages).set({ version: nextVersion(tx, message.conversationId) }).where(eq(messages.id, message.id)).returning().get()!
 }
