@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util'
 import { openDatabase } from '../server/src/db/client'
 import { openShared } from './lib/chat-fixtures'
 import { percentile, sortedCopy } from './lib/latency'
-import { cleanup, cpuSeconds, freePort, killAllNow, startProcess, stopProcess, tempFolder, waitForHttp, type Started } from './lib/processes'
+import { cleanup, cpuSeconds, freePort, startProcess, stopProcess, tempFolder, waitForHttp, type Started, runBench, type Abort } from './lib/processes'
 import { describeMachine, describeRevision, fmt, markdownTable, writeSection } from './lib/report'
 
 const ROOT = resolve(import.meta.dir, '..')
@@ -154,7 +154,7 @@ async function startStatic(dir: string, body: string): Promise<{ url: string; pr
   return { url, process: started }
 }
 
-async function main(): Promise<void> {
+async function main(abort: Abort): Promise<void> {
   const machine = describeMachine('')
   setTimeout(() => void abort('over the time budget of 30 minutes', 1), 30 * 60_000).unref()
   process.stderr.write(`bench/history: ${machine.cpus} CPUs (${machine.cpuModel}), Bun ${machine.bun}; ${fmt.rps(messageCount)} messages, ${requestCount} requests per series\n`)
@@ -296,18 +296,4 @@ function report(series: Series[], machine: ReturnType<typeof describeMachine>, s
   }
 }
 
-let aborting = false
-async function abort(reason: string, code: number): Promise<never> {
-  if (!aborting) {
-    aborting = true
-    console.error(`bench/history: ${reason}; stopping everything it started`)
-    await cleanup()
-  }
-  process.exit(code)
-}
-
-process.on('SIGINT', () => void abort('interrupted', 130))
-process.on('SIGTERM', () => void abort('terminated', 143))
-process.on('exit', killAllNow)
-
-await main().catch((error: unknown) => abort(error instanceof Error ? (error.stack ?? error.message) : String(error), 1))
+await runBench('history', main)

@@ -9,7 +9,7 @@
 import { writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { cleanup, cpuSeconds, freePort, killAllNow, startProcess, startRedis, stopProcess, tempFolder, waitForHttp, type Started } from './lib/processes'
+import { cleanup, cpuSeconds, freePort, startProcess, startRedis, stopProcess, tempFolder, waitForHttp, type Started, runBench, type Abort } from './lib/processes'
 import { describeMachine, describeRevision, fmt, markdownTable, writeSection } from './lib/report'
 import { ensureWrk, runWrk, wrkVersion, type WrkResult } from './lib/wrk'
 
@@ -89,6 +89,7 @@ async function startApi(redisUrl: string | null): Promise<Api> {
     LOG_LEVEL: 'warn',
     RATE_LIMIT_IP_PER_MINUTE: HIGH_LIMIT,
     RATE_LIMIT_USER_PER_MINUTE: HIGH_LIMIT,
+    RATE_LIMIT_AUTH_PER_MINUTE: HIGH_LIMIT,
     LOGIN_MAX_FAILURES: HIGH_LIMIT,
     ACCESS_TOKEN_TTL_SECONDS: '3600',
     REDIS_PREFIX: `bench:${crypto.randomUUID()}:`,
@@ -133,7 +134,7 @@ async function measure(kind: Run['kind'], endpoint: string, variant: string, ser
   return { kind, endpoint, variant, connections: load.connections, result, cpuMicrosPerRequest }
 }
 
-async function main(): Promise<void> {
+async function main(abort: Abort): Promise<void> {
   const wrk = await ensureWrk().then(() => wrkVersion())
   const machine = describeMachine(wrk)
   const plan = variants()
@@ -229,18 +230,4 @@ function report(runs: Run[], machine: ReturnType<typeof describeMachine>): void 
   }
 }
 
-let aborting = false
-async function abort(reason: string, code: number): Promise<never> {
-  if (!aborting) {
-    aborting = true
-    console.error(`bench/http: ${reason}; stopping everything it started`)
-    await cleanup()
-  }
-  process.exit(code)
-}
-
-process.on('SIGINT', () => void abort('interrupted', 130))
-process.on('SIGTERM', () => void abort('terminated', 143))
-process.on('exit', killAllNow)
-
-await main().catch((error: unknown) => abort(error instanceof Error ? error.message : String(error), 1))
+await runBench('http', main)

@@ -20,7 +20,7 @@ import { openDatabase } from '../server/src/db/client'
 import { seedChannel, seedMembers, seedUser, openShared, type Member } from './lib/chat-fixtures'
 import { nowMs, percentile, sortedCopy } from './lib/latency'
 import { LineWorker } from './lib/line-worker'
-import { cleanup, cpuSeconds, freePort, killAllNow, rssMegabytes, startProcess, tempFolder, waitForHttp, type Started } from './lib/processes'
+import { cleanup, cpuSeconds, freePort, rssMegabytes, startProcess, tempFolder, waitForHttp, type Started, runBench, type Abort } from './lib/processes'
 import { describeMachine, describeRevision, fmt, markdownTable, writeSection } from './lib/report'
 import { signAccessToken } from './lib/tokens'
 
@@ -332,7 +332,7 @@ async function measure(subject: Subject, steps: Step[], memory: Memory[]): Promi
   subject.sender.close()
 }
 
-async function main(): Promise<void> {
+async function main(abort: Abort): Promise<void> {
   if (args.pin) {
     if (!Bun.which('taskset') || availableParallelism() < 2) throw new Error('--pin needs taskset and at least 2 CPUs')
     Bun.spawnSync(['taskset', '-p', '-c', '1', String(process.pid)], { stdout: 'ignore' })
@@ -409,18 +409,4 @@ function report(steps: Step[], memory: Memory[], machine: ReturnType<typeof desc
   }
 }
 
-let aborting = false
-async function abort(reason: string, code: number): Promise<never> {
-  if (!aborting) {
-    aborting = true
-    console.error(`bench/ws-fanout: ${reason}; stopping everything it started`)
-    await cleanup()
-  }
-  process.exit(code)
-}
-
-process.on('SIGINT', () => void abort('interrupted', 130))
-process.on('SIGTERM', () => void abort('terminated', 143))
-process.on('exit', killAllNow)
-
-await main().catch((error: unknown) => abort(error instanceof Error ? (error.stack ?? error.message) : String(error), 1))
+await runBench('ws-fanout', main)

@@ -152,3 +152,25 @@ export function rssMegabytes(pid: number): number | null {
     return null
   }
 }
+
+/**
+ * Runs a benchmark's main with the shared lifecycle: Ctrl-C, SIGTERM or an error stop every process
+ * it started (and remove its temp folders) before exiting.
+ */
+export type Abort = (reason: string, code: number) => Promise<never>
+
+export async function runBench(name: string, main: (abort: Abort) => Promise<void>): Promise<void> {
+  let aborting = false
+  const abort: Abort = async (reason, code) => {
+    if (!aborting) {
+      aborting = true
+      console.error(`bench/${name}: ${reason}; stopping everything it started`)
+      await cleanup()
+    }
+    process.exit(code)
+  }
+  process.on('SIGINT', () => void abort('interrupted', 130))
+  process.on('SIGTERM', () => void abort('terminated', 143))
+  process.on('exit', killAllNow)
+  await main(abort).catch((error: unknown) => abort(error instanceof Error ? (error.stack ?? error.message) : String(error), 1))
+}
