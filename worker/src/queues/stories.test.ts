@@ -1,44 +1,25 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test'
-import { Queue, QueueEvents } from 'bullmq'
-import { spawn, type Subprocess } from 'bun'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { openDatabase, type Db } from '../../../server/src/db/client'
+import type { Queue, QueueEvents } from 'bullmq'
+import type { Db } from '../../../server/src/db/client'
 import { stories, storyViews, users } from '../../../server/src/db/schema'
 import { QUEUES } from '../../../server/src/contracts/jobs'
+import { settleSchedules, startWorker, type TestWorker } from '../../test/harness'
 
-const dataDir = mkdtempSync(join(tmpdir(), 'parley-worker-stories-test-'))
-const prefix = `test:${crypto.randomUUID()}:`
-const redisUrl = process.env.TEST_REDIS_URL!
-const connection = { host: new URL(redisUrl).hostname, port: Number(new URL(redisUrl).port), maxRetriesPerRequest: null }
-let worker: Subprocess<'ignore', 'pipe', 'pipe'>
+let harness: TestWorker
+let worker: TestWorker['process']
 let db: Db
 let queue: Queue
 let events: QueueEvents
 
 beforeAll(async () => {
-  db = openDatabase(join(dataDir, 'parley.db'))
-  worker = spawn(['bun', 'worker/src/index.ts'], {
-    env: { ...process.env, DATA_DIR: dataDir, REDIS_URL: redisUrl, REDIS_PREFIX: prefix, LOG_LEVEL: 'info', NODE_ENV: 'test' },
-    stdout: 'pipe',
-    stderr: 'pipe',
-  })
-  queue = new Queue(QUEUES.scheduled, { connection, prefix: `${prefix}bull` })
-  events = new QueueEvents(QUEUES.scheduled, { connection, prefix: `${prefix}bull` })
-  await events.waitUntilReady()
-  const registered = async () => (await queue.getJobSchedulers()).some((s) => s.key === 'purge-expired-stories')
-  for (let i = 0; i < 100 && !(await registered()); i++) await Bun.sleep(100)
-  // The first run of every schedule starts at once; let them finish so none races the rows inserted below.
-  for (let i = 0; i < 100 && (await queue.getCompletedCount()) < (await queue.getJobSchedulers()).length; i++) await Bun.sleep(100)
+  harness = await startWorker(QUEUES.scheduled)
+  ;({ process: worker, db, queue, events } = harness)
+  await settleSchedules(queue)
 })
 
 afterAll(async () => {
   worker.kill('SIGTERM')
-  await worker.exited
-  await Promise.all([queue.close(), events.close()])
-  db.$client.close()
-  rmSync(dataDir, { recursive: true, force: true })
+  await harness.stop()
 })
 
 test('the worker purges expired stories every 10 minutes', async () => {

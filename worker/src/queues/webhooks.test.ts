@@ -1,25 +1,18 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test'
-import { Queue, QueueEvents } from 'bullmq'
-import { spawn, type Subprocess } from 'bun'
+import type { Queue, QueueEvents } from 'bullmq'
 import { createHmac } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { eq } from 'drizzle-orm'
-import { openDatabase, type Db } from '../../../server/src/db/client'
+import type { Db } from '../../../server/src/db/client'
 import { users, webhookDeliveries, webhooks, workspaces } from '../../../server/src/db/schema'
 import { QUEUES } from '../../../server/src/contracts/jobs'
 import { BullDeliveryQueue } from '../../../server/src/features/webhooks/queue'
 import { createLogger } from '../../../server/src/logger'
+import { startWorker, type TestWorker } from '../../test/harness'
 
-const dataDir = mkdtempSync(join(tmpdir(), 'parley-webhooks-worker-test-'))
-const prefix = `test:${crypto.randomUUID()}:`
-const redisUrl = process.env.TEST_REDIS_URL!
-const connection = { host: new URL(redisUrl).hostname, port: Number(new URL(redisUrl).port), maxRetriesPerRequest: null }
 const received: Array<{ headers: Headers; body: string }> = []
 const answers: number[] = []
 let receiver: ReturnType<typeof Bun.serve>
-let worker: Subprocess<'ignore', 'pipe', 'pipe'>
+let harness: TestWorker
 let db: Db
 let producer: BullDeliveryQueue
 let queue: Queue
@@ -34,24 +27,15 @@ beforeAll(async () => {
       return new Response('ok', { status: answers.shift() ?? 200 })
     },
   })
-  db = openDatabase(join(dataDir, 'parley.db'))
-  worker = spawn(['bun', 'worker/src/index.ts'], {
-    env: { ...process.env, DATA_DIR: dataDir, REDIS_URL: redisUrl, REDIS_PREFIX: prefix, LOG_LEVEL: 'info', NODE_ENV: 'test', WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' },
-    stdout: 'pipe',
-    stderr: 'pipe',
-  })
-  producer = new BullDeliveryQueue(redisUrl, `${prefix}bull`, createLogger('silent'))
-  queue = new Queue(QUEUES.webhooks, { connection, prefix: `${prefix}bull` })
-  events = new QueueEvents(QUEUES.webhooks, { connection, prefix: `${prefix}bull` })
-  await events.waitUntilReady()
+  harness = await startWorker(QUEUES.webhooks, { WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' })
+  ;({ db, queue, events } = harness)
+  producer = new BullDeliveryQueue(harness.redisUrl, `${harness.prefix}bull`, createLogger('silent'))
 })
 
 afterAll(async () => {
-  worker.kill('SIGKILL')
-  await Promise.all([producer.close(), queue.close(), events.close()])
+  await producer.close()
+  await harness.stop()
   receiver.stop(true)
-  db.$client.close()
-  rmSync(dataDir, { recursive: true, force: true })
 })
 
 test('the worker delivers a queued delivery, retrying a failed attempt with backoff', async () => {
