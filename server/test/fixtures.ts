@@ -1,3 +1,4 @@
+import { and, eq } from 'drizzle-orm'
 import { conversations, participants } from '../src/db/schema'
 import { newId } from '../src/lib/crypto'
 import type { Session, TestServer } from './harness'
@@ -21,6 +22,24 @@ export function seedConversation(server: TestServer, members: Session[], options
   server.ctx.db.insert(conversations).values({ id, kind, name, dmKey, createdAt: now, updatedAt: now }).run()
   for (const member of members) {
     server.ctx.db.insert(participants).values({ conversationId: id, userId: member.user.id, role: options.roles?.[member.user.id] ?? 'member', joinedAt: now }).run()
+  }
+  return id
+}
+
+/**
+ * A lounge created over HTTP by the platform admin (its owner), joined over HTTP by `members`, with
+ * `moderator` (when given) promoted directly in the database.
+ */
+export async function openLounge(server: TestServer, admin: Session, members: Session[], moderator?: Session): Promise<string> {
+  const created = await server.request('POST', '/conversations', { token: admin.accessToken, body: { kind: 'lounge', name: `Lounge ${Math.random().toString(36).slice(2, 8)}` } })
+  if (created.status !== 201) throw new Error(`lounge create failed: ${created.status} ${JSON.stringify(created.body)}`)
+  const id = created.body.id as string
+  for (const member of members) {
+    const joined = await server.request('POST', `/conversations/${id}/join`, { token: member.accessToken })
+    if (joined.status !== 200) throw new Error(`join failed: ${joined.status} ${JSON.stringify(joined.body)}`)
+  }
+  if (moderator && members.includes(moderator)) {
+    server.ctx.db.update(participants).set({ role: 'moderator' }).where(and(eq(participants.conversationId, id), eq(participants.userId, moderator.user.id))).run()
   }
   return id
 }

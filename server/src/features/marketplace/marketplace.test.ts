@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { and, eq } from 'drizzle-orm'
-import { conversations, listings, messages, participants, users } from '../../db/schema'
+import { conversations, listings, messages, users } from '../../db/schema'
 import { expectErrorShape, startServer, type Session, type TestServer } from '../../../test/harness'
-import { seedConversation } from '../../../test/fixtures'
+import { openLounge, seedConversation } from '../../../test/fixtures'
 import { TestSocket } from '../../../test/socket'
 
 let server: TestServer
@@ -25,16 +25,7 @@ function call(session: Session, method: string, path: string, body?: unknown) {
 }
 
 /** A lounge made by the platform admin (its owner), joined over HTTP, with `mod` promoted to moderator. */
-async function lounge(members: Session[] = [mod, seller, buyer, rival]): Promise<string> {
-  const created = await call(admin, 'POST', '/conversations', { kind: 'lounge', name: `Lounge ${Math.random().toString(36).slice(2, 8)}` })
-  expect(created.status).toBe(201)
-  const id = created.body.id as string
-  for (const member of members) expect((await call(member, 'POST', `/conversations/${id}/join`)).status).toBe(200)
-  if (members.includes(mod)) {
-    server.ctx.db.update(participants).set({ role: 'moderator' }).where(and(eq(participants.conversationId, id), eq(participants.userId, mod.user.id))).run()
-  }
-  return id
-}
+const lounge = (members: Session[] = [mod, seller, buyer, rival]) => openLounge(server, admin, members, mod)
 
 const bike = { title: 'Road bike', description: 'Barely used', priceMinor: 12_000, currency: 'EUR' }
 const list = async (id: string, body: unknown = bike) => {

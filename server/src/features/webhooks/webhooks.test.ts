@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { createHmac } from 'node:crypto'
-import { eq } from 'drizzle-orm'
 import { webhookDeliveries, webhooks, workspaceMembers, workspaces, type WorkspaceRole } from '../../db/schema'
 import { newId } from '../../lib/crypto'
 import { expectErrorShape, startServer, type Session, type TestServer } from '../../../test/harness'
