@@ -1,5 +1,5 @@
 import { and, eq } from 'drizzle-orm'
-import { conversations, participants } from '../src/db/schema'
+import { conversations, participants, workspaceMembers, workspaces, type WorkspaceRole } from '../src/db/schema'
 import { newId } from '../src/lib/crypto'
 import type { Session, TestServer } from './harness'
 
@@ -41,5 +41,14 @@ export async function openLounge(server: TestServer, admin: Session, members: Se
   if (moderator && members.includes(moderator)) {
     server.ctx.db.update(participants).set({ role: 'moderator' }).where(and(eq(participants.conversationId, id), eq(participants.userId, moderator.user.id))).run()
   }
+  return id
+}
+
+/** A workspace written straight into the database, with its owner and members. */
+export function seedWorkspace(server: TestServer, owner: Session, members: Array<[Session, WorkspaceRole]> = []): string {
+  const id = newId()
+  const now = new Date()
+  server.ctx.db.insert(workspaces).values({ id, slug: `ws-${id}`, name: 'Workspace', ownerId: owner.user.id, createdAt: now, updatedAt: now }).run()
+  server.ctx.db.insert(workspaceMembers).values([[owner, 'owner'] as const, ...members].map(([session, role]) => ({ workspaceId: id, userId: session.user.id, role, joinedAt: now }))).run()
   return id
 }

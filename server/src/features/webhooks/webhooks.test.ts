@@ -3,7 +3,7 @@ import { createHmac } from 'node:crypto'
 import { webhookDeliveries, webhooks, workspaceMembers, workspaces, type WorkspaceRole } from '../../db/schema'
 import { newId } from '../../lib/crypto'
 import { expectErrorShape, startServer, type Session, type TestServer } from '../../../test/harness'
-import { seedConversation } from '../../../test/fixtures'
+import { seedConversation, seedWorkspace } from '../../../test/fixtures'
 import { waitFor } from '../../../test/wait'
 import { isNonPublicAddress } from './destination'
 
@@ -55,13 +55,7 @@ function call(target: TestServer, session: Session | null, method: string, path:
 }
 
 /** Workspaces are another feature's; rows go in directly. */
-function createWorkspace(target: TestServer, owner: Session, members: Array<[Session, WorkspaceRole]> = []): string {
-  const id = newId()
-  const now = new Date()
-  target.ctx.db.insert(workspaces).values({ id, slug: `ws-${id}`, name: 'Workspace', ownerId: owner.user.id, createdAt: now, updatedAt: now }).run()
-  target.ctx.db.insert(workspaceMembers).values([[owner, 'owner'] as const, ...members].map(([session, role]) => ({ workspaceId: id, userId: session.user.id, role, joinedAt: now }))).run()
-  return id
-}
+const createWorkspace = seedWorkspace
 
 async function createChannel(owner: Session, workspaceId: string, memberIds: string[]): Promise<string> {
   const response = await call(server, owner, 'POST', '/conversations', { kind: 'channel', workspaceId, name: `ch-${Math.random().toString(36).slice(2, 9)}`, memberIds })
