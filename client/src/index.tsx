@@ -1,19 +1,30 @@
 import { render } from 'solid-js/web'
 import { Route, Router } from '@solidjs/router'
 import { lazy } from 'solid-js'
+import { startPwa } from './offline/pwa'
 import './ui/styles.css'
+import './ui/chat.css'
 
-const Home = lazy(() => import('./routes/home'))
+const Shell = lazy(() => import('./routes/chat/shell'))
+const Welcome = lazy(() => import('./routes/chat/shell').then((m) => ({ default: m.Welcome })))
+const ConversationView = lazy(() => import('./routes/chat/conversation'))
+const Account = lazy(() => import('./routes/home'))
 const Login = lazy(() => import('./routes/login'))
 const Register = lazy(() => import('./routes/register'))
 const VerifyEmail = lazy(() => import('./routes/verify-email'))
 const ForgotPassword = lazy(() => import('./routes/password').then((m) => ({ default: m.ForgotPassword })))
 const ResetPassword = lazy(() => import('./routes/password').then((m) => ({ default: m.ResetPassword })))
 
+startPwa()
+
 render(
   () => (
     <Router>
-      <Route path="/" component={Home} />
+      <Route path="/" component={Shell}>
+        <Route path="/" component={Welcome} />
+        <Route path="/c/:id" component={ConversationView} />
+      </Route>
+      <Route path="/account" component={Account} />
       <Route path="/login" component={Login} />
       <Route path="/register" component={Register} />
       <Route path="/verify-email" component={VerifyEmail} />

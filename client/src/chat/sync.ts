@@ -1,0 +1,230 @@
+import { createSignal } from 'solid-js'
+import type { MessageView } from '../../../server/src/realtime/protocol'
+import { api, call, refreshSession } from '../api/client'
+import { session } from '../api/session'
+import * as cache from '../offline/db'
+import { RealtimeClient, CommandError } from '../realtime/socket'
+import { applyEvent, chat, rememberUsers, resumeState, setChat, setMessages, setOutbox, upsertConversation } from './store'
+
+export const PAGE = 100
+
+let socket: RealtimeClient | null = null
+let userId = ''
+const [currentSocket, setCurrentSocket] = createSignal<RealtimeClient | null>(null)
+const [signedOut, setSignedOut] = createSignal(false)
+/** True once the session is gone (revoked, or its refresh refused); the shell returns to login. */
+export { signedOut }
+
+/** The live socket (a signal: the shell's connection indicator follows it). */
+export function realtime(): RealtimeClient | null {
+  return currentSocket()
+}
+
+/** Starts the chat for the signed-in user: cache first (instant, offline), then server and socket. */
+export async function startChat(me: string): Promise<void> {
+  if (userId === me && socket) return
+  stopChat()
+  userId = me
+  setSignedOut(false)
+  const cached = await cache.loadCache(me).catch(() => ({ conversations: [], users: [] }))
+  for (const conversation of cached.conversations) upsertConversation(conversation)
+  rememberUsers(cached.users)
+  setOutbox(await cache.outboxItems(me).catch(() => []))
+  socket = new RealtimeClient({
+    url: `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`,
+    token: () => session()?.accessToken ?? null,
+    refresh: refreshSession,
+    signedOut: () => setSignedOut(true),
+    resumeState,
+    onEvent: (event) => {
+      if (event.type === 'conversation.joined') return void refreshConversations()
+      const delivered = applyEvent(event, me)
+      if (delivered.length > 0) void cache.saveMessages(me, delivered.map(plain))
+      if (event.type === 'message.created' && event.message.senderId === me && event.message.clientMsgId) void cache.removeOutbox(me, event.message.clientMsgId)
+      if (event.type === 'resync') void loadLatest(event.conversationId)
+    },
+    onOnline: () => {
+      void refreshConversations()
+      void flushOutbox()
+    },
+  })
+  setCurrentSocket(socket)
+  socket.start()
+  void refreshConversations()
+}
+
+export function stopChat(): void {
+  socket?.stop()
+  socket = null
+  setCurrentSocket(null)
+}
+
+// Solid store proxies cannot be structured-cloned into IndexedDB.
+function plain<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T
+}
+
+export async function refreshConversations(): Promise<void> {
+  try {
+    const list = await call(() => api.conversations.get({ query: {} }))
+    const ids = new Set(list.map((c) => c.id))
+    setChat('conversations', (current) => Object.fromEntries(Object.entries(current).filter(([id]) => ids.has(id))))
+    for (const conversation of list) upsertConversation(conversation)
+    rememberUsers(list.flatMap((c) => (c.dmPeer ? [c.dmPeer] : [])))
+    await cache.saveConversations(userId, list, true)
+  } catch {
+    // @NOTE: offline or server away: the cached sidebar stays; the socket's reconnect retries.
+  }
+}
+
+/** Opens a conversation: cached messages at once, then the page around the first unread from the server. */
+export async function openConversation(conversationId: string): Promise<void> {
+  setChat('activeId', conversationId)
+  if (!chat.messages[conversationId]?.length) {
+    const cached = await cache.cachedMessages(userId, conversationId).catch(() => [])
+    setMessages(conversationId, cached)
+  }
+  void loadParticipants(conversationId)
+  const conversation = chat.conversations[conversationId]
+  const firstUnread = conversation && conversation.me.unreadCount > 0 ? conversation.me.lastReadSeq + 1 : undefined
+  await loadPage(conversationId, firstUnread ? { around: firstUnread } : {})
+}
+
+export async function loadLatest(conversationId: string): Promise<void> {
+  await loadPage(conversationId, {})
+}
+
+export async function loadOlder(conversationId: string): Promise<boolean> {
+  const first = chat.messages[conversationId]?.[0]
+  if (!first || chat.hasMoreBefore[conversationId] === false) return false
+  await loadPage(conversationId, { before: first.seq })
+  return true
+}
+
+async function loadPage(conversationId: string, cursor: { before?: number; around?: number }): Promise<void> {
+  try {
+    const page = await call(() => api.conversations({ id: conversationId }).messages.get({ query: { ...cursor, limit: PAGE, rootsOnly: true } }))
+    const isLatest = cursor.before === undefined && cursor.around === undefined
+    const hasMoreBefore = cursor.before !== undefined || isLatest || cursor.around !== undefined ? page.hasMoreBefore : undefined
+    setMessages(conversationId, page.messages, chat.hasMoreBefore[conversationId] === false && cursor.before === undefined ? undefined : hasMoreBefore)
+    if (page.hasMoreAfter && cursor.around !== undefined) void loadAfter(conversationId)
+    await cache.saveMessages(userId, page.messages)
+  } catch {
+    // @NOTE: offline: what the cache holds is shown; the caller's UI offers a retry when nothing is.
+  }
+}
+
+async function loadAfter(conversationId: string): Promise<void> {
+  for (let guard = 0; guard < 20; guard++) {
+    const list = chat.messages[conversationId] ?? []
+    const last = list[list.length - 1]
+    if (!last) return
+    const page = await call(() => api.conversations({ id: conversationId }).messages.get({ query: { after: last.seq, limit: 200, rootsOnly: true } }))
+    setMessages(conversationId, page.messages)
+    if (!page.hasMoreAfter) return
+  }
+}
+
+async function loadParticipants(conversationId: string): Promise<void> {
+  try {
+    const participants = await call(() => api.conversations({ id: conversationId }).participants.get({ query: { limit: 200 } }))
+    const users = participants.participants.map((p) => p.user)
+    rememberUsers(users)
+    await cache.saveUsers(userId, users)
+    socket?.notify({ type: 'presence.subscribe', userIds: users.map((u) => u.id).slice(0, 200) })
+  } catch {
+    // @NOTE: names fall back to what the cache holds.
+  }
+}
+
+export async function loadThread(rootId: string, conversationId: string): Promise<void> {
+  try {
+    const thread = await call(() => api.conversations({ id: conversationId }).messages({ messageId: rootId }).thread.get({ query: {} }))
+    setMessages(conversationId, thread.replies)
+  } catch {
+    // @NOTE: offline: cached replies stay visible.
+  }
+}
+
+function newClientMsgId(): string {
+  return `c-${Date.now().toString(36)}-${crypto.getRandomValues(new Uint32Array(2)).join('')}`
+}
+
+/**
+ * Sends through the outbox: stored in IndexedDB first, then delivered over the socket. A reload,
+ * a dropped connection or a retry cannot duplicate it: the server answers a repeated clientMsgId
+ * with the original message.
+ */
+export async function sendMessage(conversationId: string, content: string, parentId?: string): Promise<void> {
+  const item: cache.OutboxItem = { clientMsgId: newClientMsgId(), conversationId, content, parentId, createdAt: new Date().toISOString() }
+  setChat('outbox', (items) => [...items, item])
+  await cache.putOutbox(userId, item)
+  void deliver(item)
+}
+
+const inFlight = new Set<string>()
+
+async function deliver(item: cache.OutboxItem): Promise<void> {
+  if (!socket || socket.state() !== 'online' || inFlight.has(item.clientMsgId) || item.failed) return
+  inFlight.add(item.clientMsgId)
+  try {
+    const ack = await socket.request({ type: 'send', conversationId: item.conversationId, clientMsgId: item.clientMsgId, content: item.content, ...(item.parentId ? { parentId: item.parentId } : {}) })
+    if (ack.message) {
+      applyEvent({ type: 'message.created', message: ack.message }, userId)
+      await cache.saveMessages(userId, [plain(ack.message)])
+    }
+    setChat('outbox', (items) => items.filter((i) => i.clientMsgId !== item.clientMsgId))
+    await cache.removeOutbox(userId, item.clientMsgId)
+  } catch (error) {
+    if (error instanceof CommandError && !error.transient) {
+      const failed = { ...item, failed: { code: error.code, message: error.message } }
+      setChat('outbox', (items) => items.map((i) => (i.clientMsgId === item.clientMsgId ? failed : i)))
+      await cache.putOutbox(userId, failed)
+    }
+  } finally {
+    inFlight.delete(item.clientMsgId)
+  }
+}
+
+/** Delivers everything waiting, oldest first, one at a time so the order is kept. */
+export async function flushOutbox(): Promise<void> {
+  for (const item of [...chat.outbox]) await deliver(item)
+}
+
+export async function discardPending(clientMsgId: string): Promise<void> {
+  setChat('outbox', (items) => items.filter((i) => i.clientMsgId !== clientMsgId))
+  await cache.removeOutbox(userId, clientMsgId)
+}
+
+export async function retryPending(clientMsgId: string): Promise<void> {
+  const item = chat.outbox.find((i) => i.clientMsgId === clientMsgId)
+  if (!item) return
+  const { failed: _failed, ...fresh } = item
+  setChat('outbox', (items) => items.map((i) => (i.clientMsgId === clientMsgId ? fresh : i)))
+  await cache.putOutbox(userId, plain(fresh))
+  void deliver(fresh)
+}
+
+export async function command(work: Parameters<RealtimeClient['request']>[0]): Promise<MessageView | undefined> {
+  if (!socket) throw new CommandError('DISCONNECTED', 'Not connected')
+  const ack = await socket.request(work)
+  if (ack.message) applyEvent({ type: 'message.updated', message: ack.message }, userId)
+  return ack.message
+}
+
+let lastReadSent = new Map<string, number>()
+
+/** Marks the conversation read up to its newest message (once per seq). */
+export function markRead(conversationId: string): void {
+  const conversation = chat.conversations[conversationId]
+  if (!conversation) return
+  const seq = conversation.lastSeq
+  if ((lastReadSent.get(conversationId) ?? -1) >= seq && conversation.me.unreadCount === 0) return
+  lastReadSent.set(conversationId, seq)
+  setChat('conversations', conversationId, 'me', { lastReadSeq: Math.max(conversation.me.lastReadSeq, seq), unreadCount: 0 })
+  socket?.notify({ type: 'read', conversationId, seq })
+}
+
+export function resetReadMarks(): void {
+  lastReadSent = new Map()
+}

@@ -1,0 +1,2 @@
+/** Paths the API answers; everything else is the app. Shared by the service worker and the dev proxy. */
+export const API_PREFIXES = ['/auth', '/users', '/admin', '/workspaces', '/invites', '/conversations', '/notifications', '/search', '/threads', '/stories', '/lounges', '/marketplace', '/webhooks', '/hooks', '/files', '/uploads', '/ai', '/calls', '/push', '/images', '/jobs', '/health', '/ready', '/metrics', '/swagger', '/ws']

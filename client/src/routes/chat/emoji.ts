@@ -1,0 +1,2 @@
+/** The reaction picker's set; the server accepts any emoji or :short_code:. */
+export const EMOJI = ['👍', '❤️', '😂', '🎉', '😮', '😢', '🙏', '👀', '🔥', '✅', '👏', '🚀', '💯', '🤔', '😅', '👋']

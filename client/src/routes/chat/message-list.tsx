@@ -1,0 +1,156 @@
+import { createVirtualizer } from '@tanstack/solid-virtual'
+import { createEffect, createMemo, For, on, onCleanup, Show } from 'solid-js'
+import type { MessageView } from '../../../../server/src/realtime/protocol'
+import type { OutboxItem } from '../../offline/db'
+import { MessageItem, PendingItem } from './message-item'
+
+export type Row =
+  | { kind: 'day'; key: string; label: string }
+  | { kind: 'unread'; key: string }
+  | { kind: 'message'; key: string; message: MessageView; grouped: boolean }
+  | { kind: 'pending'; key: string; item: OutboxItem }
+
+const GROUP_WINDOW_MS = 5 * 60_000
+
+/** Day separators, an unread line, and consecutive messages of one sender grouped under one header. */
+export function buildRows(messages: MessageView[], pending: OutboxItem[], firstUnreadSeq: number | null): Row[] {
+  const rows: Row[] = []
+  let lastDay = ''
+  let previous: MessageView | null = null
+  for (const message of messages) {
+    const day = new Date(message.createdAt).toDateString()
+    if (day !== lastDay) {
+      rows.push({ kind: 'day', key: `day-${day}`, label: dayLabel(new Date(message.createdAt)) })
+      lastDay = day
+      previous = null
+    }
+    if (firstUnreadSeq !== null && message.seq === firstUnreadSeq) {
+      rows.push({ kind: 'unread', key: 'unread' })
+      previous = null
+    }
+    const grouped = !!previous && previous.senderId === message.senderId && message.type !== 'system' && previous.type !== 'system' && !previous.deletedAt &&
+      new Date(message.createdAt).getTime() - new Date(previous.createdAt).getTime() < GROUP_WINDOW_MS
+    rows.push({ kind: 'message', key: message.id, message, grouped })
+    previous = message
+  }
+  for (const item of pending) rows.push({ kind: 'pending', key: `pending-${item.clientMsgId}`, item })
+  return rows
+}
+
+function dayLabel(date: Date): string {
+  const today = new Date()
+  const yesterday = new Date(Date.now() - 86_400_000)
+  if (date.toDateString() === today.toDateString()) return 'Today'
+  if (date.toDateString() === yesterday.toDateString()) return 'Yesterday'
+  return date.toLocaleDateString(undefined, { weekday: 'long', month: 'long', day: 'numeric', year: date.getFullYear() === today.getFullYear() ? undefined : 'numeric' })
+}
+
+/**
+ * The virtualized timeline: only the rows in view (plus overscan) are in the DOM, so 10,000+
+ * messages scroll as smoothly as 50. Opens at the first unread, follows new messages while the
+ * reader is at the bottom, and asks for older pages near the top keeping the reader's place.
+ */
+export function MessageList(props: {
+  conversationId: string
+  rows: Row[]
+  me: string
+  hasMoreBefore: boolean
+  onLoadOlder(): Promise<boolean>
+  onOpenThread(messageId: string): void
+  onAtBottom(): void
+  canModerate: boolean
+}) {
+  let scroller!: HTMLDivElement
+  let atBottom = true
+  let loadingOlder = false
+  let positioned = false
+  const virtualizer = createVirtualizer({
+    get count() {
+      return props.rows.length
+    },
+    getScrollElement: () => scroller,
+    estimateSize: () => 56,
+    overscan: 8,
+    getItemKey: (index) => props.rows[index]?.key ?? index,
+  })
+  const items = createMemo(() => virtualizer.getVirtualItems())
+
+  const scrollToEnd = () => {
+    if (props.rows.length > 0) virtualizer.scrollToIndex(props.rows.length - 1, { align: 'end' })
+  }
+
+  // First paint of a conversation: at the unread line if there is one, else at the end.
+  createEffect(on(() => props.conversationId, () => {
+    positioned = false
+    atBottom = true
+  }))
+  createEffect(on(() => props.rows.length, (length, previousLength) => {
+    if (length === 0) return
+    if (!positioned) {
+      positioned = true
+      const unread = props.rows.findIndex((r) => r.kind === 'unread')
+      requestAnimationFrame(() => (unread >= 0 ? virtualizer.scrollToIndex(unread, { align: 'start' }) : scrollToEnd()))
+      return
+    }
+    if (atBottom && (previousLength ?? 0) < length) requestAnimationFrame(scrollToEnd)
+  }))
+  // Sending jumps to the end, wherever the reader was.
+  createEffect(on(() => props.rows.filter((r) => r.kind === 'pending').length, (count, previous) => {
+    if (count > (previous ?? 0)) {
+      atBottom = true
+      requestAnimationFrame(scrollToEnd)
+    }
+  }, { defer: true }))
+
+  async function onScroll() {
+    const distanceFromEnd = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight
+    atBottom = distanceFromEnd < 80
+    if (atBottom) props.onAtBottom()
+    if (scroller.scrollTop < 400 && props.hasMoreBefore && !loadingOlder) {
+      loadingOlder = true
+      const anchorKey = props.rows[items()[0]?.index ?? 0]?.key
+      try {
+        if (await props.onLoadOlder()) {
+          // Keep the reader's place: the row that was at the top stays at the top.
+          const index = props.rows.findIndex((r) => r.key === anchorKey)
+          if (index > 0) virtualizer.scrollToIndex(index, { align: 'start' })
+        }
+      } finally {
+        loadingOlder = false
+      }
+    }
+  }
+
+  const onVisible = () => {
+    if (document.visibilityState === 'visible' && atBottom) props.onAtBottom()
+  }
+  document.addEventListener('visibilitychange', onVisible)
+  onCleanup(() => document.removeEventListener('visibilitychange', onVisible))
+
+  return (
+    <div class="message-scroller" ref={scroller} onScroll={() => void onScroll()} data-testid="message-list">
+      <div role="log" aria-label="Messages" aria-live="polite" class="message-canvas" style={{ height: `${virtualizer.getTotalSize()}px` }}>
+        <For each={items()}>
+          {(item) => {
+            const row = () => props.rows[item.index]
+            return (
+              <div class="row-slot" data-index={item.index} ref={(el) => queueMicrotask(() => virtualizer.measureElement(el))} style={{ transform: `translateY(${item.start}px)` }}>
+                <Show when={row()} keyed>
+                  {(current) => {
+                    if (current.kind === 'day') return <div class="day-separator" role="separator">{current.label}</div>
+                    if (current.kind === 'unread') return <div class="unread-separator" role="separator">New messages</div>
+                    if (current.kind === 'pending') return <PendingItem item={current.item} />
+                    return <MessageItem message={current.message} grouped={current.grouped} me={props.me} canModerate={props.canModerate} onOpenThread={props.onOpenThread} />
+                  }}
+                </Show>
+              </div>
+            )
+          }}
+        </For>
+      </div>
+      <Show when={props.rows.length === 0}>
+        <p class="empty-state muted">No messages yet. Say hello!</p>
+      </Show>
+    </div>
+  )
+}

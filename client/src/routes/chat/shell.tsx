@@ -1,0 +1,94 @@
+import { A, useLocation, useNavigate } from '@solidjs/router'
+import { createEffect, createResource, createSignal, onCleanup, onMount, Show, type JSX } from 'solid-js'
+import { api, call } from '../../api/client'
+import { clearSession, session } from '../../api/session'
+import { chat } from '../../chat/store'
+import { realtime, signedOut, startChat, stopChat } from '../../chat/sync'
+import { applyUpdate, installable, promptInstall, updateReady } from '../../offline/pwa'
+import { Sidebar } from './sidebar'
+
+/** The signed-in app: sidebar, the routed conversation, connection state and app-level prompts. */
+export default function Shell(props: { children?: JSX.Element }) {
+  const navigate = useNavigate()
+  const location = useLocation()
+  const [menuOpen, setMenuOpen] = createSignal(false)
+  const me = () => session()?.userId ?? ''
+
+  onMount(() => {
+    if (!session()) return navigate('/login', { replace: true })
+    void startChat(me())
+  })
+  onCleanup(() => stopChat())
+
+  // A revoked session returns to login; drafts stay in localStorage for the next sign-in.
+  createEffect(() => {
+    if (signedOut() || !session()) {
+      stopChat()
+      clearSession()
+      navigate('/login', { replace: true })
+    }
+  })
+  createEffect(() => {
+    void location.pathname
+    setMenuOpen(false)
+  })
+
+  const [profile] = createResource(() => session()?.userId, () => call(() => api.users.me.get()).catch(() => null))
+  const connection = () => realtime()?.state() ?? 'connecting'
+  const totalUnread = () => Object.values(chat.conversations).reduce((sum, c) => sum + (c.me.muted ? 0 : c.me.unreadCount), 0)
+  createEffect(() => {
+    document.title = totalUnread() > 0 ? `(${totalUnread()}) Parley` : 'Parley'
+  })
+
+  return (
+    <div class="app" classList={{ 'menu-open': menuOpen() }}>
+      <a class="skip" href="#main">Skip to conversation</a>
+      <aside class="sidebar" aria-label="Conversations">
+        <Sidebar me={me()} displayName={profile()?.displayName ?? ''} />
+      </aside>
+      <div class="main-column">
+        <header class="topbar">
+          <button type="button" class="icon-button menu-toggle" aria-label="Show conversations" aria-expanded={menuOpen()} onClick={() => setMenuOpen(!menuOpen())}>
+            ☰
+          </button>
+          <span class={`connection ${connection()}`} role="status" aria-live="polite" data-testid="connection">
+            <span class="dot" aria-hidden="true" />
+            {connection() === 'online' ? 'Connected' : connection() === 'connecting' ? 'Connecting…' : 'Offline — messages will be sent when you reconnect'}
+          </span>
+          <span class="spacer" />
+          <Show when={installable()}>
+            <button type="button" class="secondary small" onClick={() => void promptInstall()}>
+              Install app
+            </button>
+          </Show>
+          <A class="button secondary small" href="/account">
+            Account
+          </A>
+        </header>
+        <Show when={updateReady()}>
+          <div class="update-bar" role="alert">
+            A new version of Parley is ready.
+            <button type="button" class="small" onClick={applyUpdate}>
+              Reload
+            </button>
+          </div>
+        </Show>
+        <main id="main" class="conversation-area" tabindex="-1">
+          {props.children}
+        </main>
+      </div>
+    </div>
+  )
+}
+
+export function Welcome() {
+  const count = () => Object.keys(chat.conversations).length
+  return (
+    <div class="empty-state">
+      <h1>Welcome to Parley</h1>
+      <Show when={count() > 0} fallback={<p>Create a workspace or start a direct message from the sidebar to begin.</p>}>
+        <p>Pick a conversation from the sidebar.</p>
+      </Show>
+    </div>
+  )
+}

@@ -1,0 +1,117 @@
+import { A, useNavigate } from '@solidjs/router'
+import { createMemo, createResource, createSignal, For, Show } from 'solid-js'
+import type { ConversationSummary } from '../../../../server/src/features/conversations/model'
+import { api, call } from '../../api/client'
+import { chat, conversationTitle } from '../../chat/store'
+import { refreshConversations } from '../../chat/sync'
+import { NewConversationDialog, type DialogKind } from './new-conversation'
+
+const WORKSPACE_KEY = 'parley.workspace'
+
+/** Workspace switcher and the conversation list: pinned first, then channels, DMs and groups, lounges. */
+export function Sidebar(props: { me: string; displayName: string }) {
+  const navigate = useNavigate()
+  const [workspaces, { refetch }] = createResource(() => call(() => api.workspaces.get()).catch(() => []))
+  const [selected, setSelected] = createSignal(localStorage.getItem(WORKSPACE_KEY) ?? '')
+  const [dialog, setDialog] = createSignal<DialogKind | null>(null)
+  const workspaceId = () => {
+    const list = workspaces() ?? []
+    return list.find((w) => w.id === selected())?.id ?? list[0]?.id ?? ''
+  }
+  function choose(id: string) {
+    localStorage.setItem(WORKSPACE_KEY, id)
+    setSelected(id)
+  }
+
+  const visible = createMemo(() =>
+    Object.values(chat.conversations)
+      .filter((c) => c.kind !== 'channel' || c.workspaceId === workspaceId())
+      .sort((a, b) => (b.lastMessageAt ?? b.createdAt).localeCompare(a.lastMessageAt ?? a.createdAt)),
+  )
+  const section = (test: (c: ConversationSummary) => boolean) => visible().filter((c) => !c.me.pinned && test(c))
+  const pinned = () => visible().filter((c) => c.me.pinned)
+
+  async function created(conversationId: string) {
+    setDialog(null)
+    await refreshConversations()
+    navigate(`/c/${conversationId}`)
+  }
+
+  return (
+    <nav class="sidebar-inner">
+      <div class="workspace-switcher">
+        <label class="visually-hidden" for="workspace">
+          Workspace
+        </label>
+        <select id="workspace" value={workspaceId()} onChange={(e) => (e.currentTarget.value === '+' ? setDialog('workspace') : choose(e.currentTarget.value))}>
+          <For each={workspaces() ?? []}>{(w) => <option value={w.id}>{w.name}</option>}</For>
+          <option value="+">+ New workspace…</option>
+        </select>
+      </div>
+      <Show when={(workspaces() ?? []).length === 0 && !workspaces.loading}>
+        <button type="button" class="small" onClick={() => setDialog('workspace')}>
+          Create a workspace
+        </button>
+      </Show>
+      <Section title="Pinned" items={pinned()} />
+      <Section title="Channels" items={section((c) => c.kind === 'channel')} onAdd={workspaceId() ? () => setDialog('channel') : undefined} addLabel="New channel" />
+      <Section title="Direct messages" items={section((c) => c.kind === 'dm' || c.kind === 'group')} onAdd={() => setDialog('dm')} addLabel="New message" />
+      <Section title="Lounges" items={section((c) => c.kind === 'lounge')} />
+      <div class="sidebar-footer muted">Signed in as {props.displayName}</div>
+      <Show when={dialog()}>
+        {(kind) => (
+          <NewConversationDialog
+            kind={kind()}
+            workspaceId={workspaceId()}
+            me={props.me}
+            onClose={() => setDialog(null)}
+            onCreated={(id) => void created(id)}
+            onWorkspace={(id) => {
+              setDialog(null)
+              choose(id)
+              void refetch()
+            }}
+          />
+        )}
+      </Show>
+    </nav>
+  )
+}
+
+function Section(props: { title: string; items: ConversationSummary[]; onAdd?: () => void; addLabel?: string }) {
+  return (
+    <Show when={props.items.length > 0 || props.onAdd}>
+      <section class="sidebar-section">
+        <div class="section-head">
+          <h2>{props.title}</h2>
+          <Show when={props.onAdd}>
+            <button type="button" class="icon-button" aria-label={props.addLabel} title={props.addLabel} onClick={() => props.onAdd?.()}>
+              +
+            </button>
+          </Show>
+        </div>
+        <ul role="list">
+          <For each={props.items}>{(c) => <ConversationLink conversation={c} />}</For>
+        </ul>
+      </section>
+    </Show>
+  )
+}
+
+function ConversationLink(props: { conversation: ConversationSummary }) {
+  const unread = () => (props.conversation.me.muted ? 0 : props.conversation.me.unreadCount)
+  const peer = () => props.conversation.dmPeer?.id
+  return (
+    <li>
+      <A href={`/c/${props.conversation.id}`} class="conversation-link" classList={{ unread: unread() > 0, muted: props.conversation.me.muted }} activeClass="active" data-conversation={props.conversation.id}>
+        <Show when={peer()}>{(id) => <span class={`presence ${chat.presence[id()] ?? 'offline'}`} aria-label={chat.presence[id()] ?? 'offline'} />}</Show>
+        <span class="name">{conversationTitle(props.conversation)}</span>
+        <Show when={unread() > 0}>
+          <span class="unread-badge" aria-label={`${unread()} unread`}>
+            {unread() > 99 ? '99+' : unread()}
+          </span>
+        </Show>
+      </A>
+    </li>
+  )
+}
