@@ -86,13 +86,25 @@ export async function mailToken(to: string, kind: 'verify_email' | 'reset_passwo
   return found!
 }
 
-/** Signs in through the login form and waits for the account page. */
-export async function signIn(page: Page, account: Pick<Account, 'username' | 'password' | 'displayName'>): Promise<void> {
+/** The chat shell is up for this user (where signing in lands). */
+export async function expectChat(page: Page, displayName: string): Promise<void> {
+  await expect(page.getByText(`Signed in as ${displayName}`)).toBeVisible()
+}
+
+/** The account page (profile, two-step, devices) of this user. */
+export async function openAccount(page: Page, displayName: string): Promise<void> {
+  await page.goto('/account')
+  await expect(page.getByRole('heading', { name: `Hello, ${displayName}` })).toBeVisible()
+}
+
+/** Signs in through the login form, waits for the chat, then opens `to` (the account page unless told otherwise). */
+export async function signIn(page: Page, account: Pick<Account, 'username' | 'password' | 'displayName'>, to: '/account' | '/' = '/account'): Promise<void> {
   await page.goto('/login')
   await page.getByLabel('Email or username').fill(account.username)
   await page.getByLabel('Password').fill(account.password)
   await page.getByRole('button', { name: 'Sign in' }).click()
-  await expect(page.getByRole('heading', { name: `Hello, ${account.displayName}` })).toBeVisible()
+  await expectChat(page, account.displayName)
+  if (to === '/account') await openAccount(page, account.displayName)
 }
 
 export async function signOut(page: Page): Promise<void> {

@@ -2,7 +2,7 @@ import { expect, test, type Page } from '@playwright/test'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { totpAt } from '../../server/src/lib/totp.ts'
-import { ADMIN, createAccount, mailToken, request, signIn, signOut } from './api'
+import { ADMIN, createAccount, expectChat, mailToken, openAccount, request, signIn, signOut } from './api'
 import { ROOT } from './stack'
 
 const SCREENSHOTS = join(ROOT, 'test-results', 'screenshots')
@@ -21,7 +21,8 @@ test('registering through the UI makes the first account the admin; the display 
   await page.getByRole('button', { name: 'Create account' }).click()
 
   await expect(page).toHaveURL(/\/$/)
-  await expect(page.getByRole('heading', { name: `Hello, ${ADMIN.displayName}` })).toBeVisible()
+  await expectChat(page, ADMIN.displayName)
+  await openAccount(page, ADMIN.displayName)
   await expect(page.getByText(`@${ADMIN.username}`)).toBeVisible()
   await expect(page.getByText('admin', { exact: true })).toBeVisible()
   await expect(sessionsList(page).getByRole('listitem')).toHaveCount(1)
@@ -81,8 +82,9 @@ test('two-step verification: set up with the QR key, sign in with a code, then w
   await expect(page.getByRole('heading', { name: 'Two-step verification' })).toBeVisible()
   await page.getByLabel('Code').fill(totpAt(secret, Date.now() + 30_000))
   await page.getByRole('button', { name: 'Verify' }).click()
-  await expect(page.getByRole('heading', { name: `Hello, ${account.displayName}` })).toBeVisible()
+  await expectChat(page, account.displayName)
 
+  await openAccount(page, account.displayName)
   await signOut(page)
   await page.getByLabel('Email or username').fill(account.username)
   await page.getByLabel('Password').fill(account.password)
@@ -90,7 +92,8 @@ test('two-step verification: set up with the QR key, sign in with a code, then w
   await expect(page.getByRole('heading', { name: 'Two-step verification' })).toBeVisible()
   await page.getByLabel('Code').fill(recoveryCodes[0]!)
   await page.getByRole('button', { name: 'Verify' }).click()
-  await expect(page.getByRole('heading', { name: `Hello, ${account.displayName}` })).toBeVisible()
+  await expectChat(page, account.displayName)
+  await openAccount(page, account.displayName)
   await expect(page.getByText('on · 9 recovery codes left')).toBeVisible()
 })
 
@@ -141,7 +144,7 @@ test('forgot password: the mailed link sets a new password; only the new one sig
 
   await page.getByLabel('Password').fill(newPassword)
   await page.getByRole('button', { name: 'Sign in' }).click()
-  await expect(page.getByRole('heading', { name: `Hello, ${account.displayName}` })).toBeVisible()
+  await expectChat(page, account.displayName)
 })
 
 test('the email verification link confirms once', async ({ page }) => {

@@ -100,6 +100,7 @@ export function applyEvent(event: ServerEvent, me: string): MessageView[] {
     case 'reaction.changed': {
       const message = event.message
       batch(() => {
+        if (event.type === 'message.created' && message.parentId) countReply(message)
         updateMessage(message)
         if (event.type === 'message.created') onNewMessage(message, me)
         if (message.clientMsgId && message.senderId === me) setState('outbox', (items) => items.filter((item) => item.clientMsgId !== message.clientMsgId))
@@ -134,6 +135,15 @@ export function applyEvent(event: ServerEvent, me: string): MessageView[] {
     default:
       return []
   }
+}
+
+// The server bumps the root's version for a reply but sends only the reply; the root's count follows here.
+function countReply(reply: MessageView): void {
+  if ((state.threads[reply.parentId!] ?? []).some((m) => m.id === reply.id)) return
+  const list = state.messages[reply.conversationId]
+  const index = list?.findIndex((m) => m.id === reply.parentId) ?? -1
+  if (index < 0) return
+  setState('messages', reply.conversationId, index, (root) => ({ ...root, replyCount: root.replyCount + 1, lastReplyAt: reply.createdAt }))
 }
 
 function onNewMessage(message: MessageView, me: string): void {

@@ -60,12 +60,14 @@ export class RealtimeClient {
     if (!this.#stopped) return
     this.#stopped = false
     window.addEventListener('online', this.#onNetworkBack)
+    window.addEventListener('offline', this.#onNetworkGone)
     this.#connect()
   }
 
   stop(): void {
     this.#stopped = true
     window.removeEventListener('online', this.#onNetworkBack)
+    window.removeEventListener('offline', this.#onNetworkGone)
     clearTimeout(this.#timer)
     this.#drop('DISCONNECTED')
     this.#socket?.close(1000)
@@ -99,8 +101,24 @@ export class RealtimeClient {
     this.#connect()
   }
 
+  // The browser knows the network is gone before the socket does (an open socket can hang for minutes).
+  // Closing cleanly needs the network, so the socket is let go at once rather than waiting for its close.
+  #onNetworkGone = () => {
+    const socket = this.#socket
+    if (!socket) return
+    this.#socket = null
+    clearInterval(this.#pinger)
+    this.#drop('DISCONNECTED')
+    this.#setState('offline')
+    socket.close(4000)
+  }
+
   #connect(): void {
     if (this.#stopped) return
+    if (!navigator.onLine) {
+      this.#setState('offline')
+      return // the `online` event reconnects
+    }
     const token = this.options.token()
     if (!token) return this.options.signedOut()
     this.#setState('connecting')

@@ -1,4 +1,4 @@
-import { useNavigate, useSearchParams } from '@solidjs/router'
+import { A, useNavigate, useSearchParams } from '@solidjs/router'
 import { createEffect, createResource, createSignal, For, onMount, Show } from 'solid-js'
 import { api, call, type ApiError } from '../api/client'
 import { clearSession, session } from '../api/session'
@@ -7,7 +7,7 @@ import { storeTokens } from './login'
 import { describeDevice } from '../ui/device'
 import { TwoStepSettings } from './security'
 
-/** The signed-in landing page until the chat shell lands: profile, security and devices. */
+/** The account page: profile, two-step verification and devices. */
 export default function Home() {
   const navigate = useNavigate()
   const [params, setParams] = useSearchParams<{ oauth_code?: string; oauth_error?: string }>()
@@ -66,7 +66,7 @@ export default function Home() {
   }
 
   return (
-    <AuthCard wide title={user() ? `Hello, ${user()!.displayName}` : 'Parley'} subtitle="Chat, calls and AI practice arrive here next. Your account is ready.">
+    <AuthCard wide title={user() ? `Hello, ${user()!.displayName}` : 'Parley'} subtitle="Your profile, sign-in security and devices.">
       <ErrorBanner error={error() ?? (me.error as ApiError) ?? null} onRetry={() => { refetchMe(); refetchDevices() }} />
       <Show when={notice()}>
         <Notice>{notice()}</Notice>
@@ -116,6 +116,7 @@ export default function Home() {
         </For>
       </ul>
       <div class="links">
+        <A href="/">Back to chat</A>
         <button
           class="secondary"
           onClick={() =>

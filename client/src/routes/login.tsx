@@ -72,7 +72,7 @@ export default function Login() {
         <div class="row">
           <For each={providers()}>
             {(provider) => (
-              <a class="badge" href={`${provider.startUrl}?redirect=/`}>
+              <a class="badge" href={`${provider.startUrl}?redirect=/account`}>
                 Continue with {provider.name[0]!.toUpperCase() + provider.name.slice(1)}
               </a>
             )}

@@ -1,0 +1,195 @@
+import { expect, test } from '@playwright/test'
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { composer, conversationLink, messages, openAs, openConversation, person, post, send, sharedChannel, timeline } from './chat-kit'
+import { ROOT } from './stack'
+
+const SCREENSHOTS = join(ROOT, 'test-results', 'screenshots')
+
+test('two people chat in real time: send, typing, unread badge, edit, react, thread reply', async ({ browser }) => {
+  const ann = await person('ann')
+  const bob = await person('bob')
+  const channelId = await sharedChannel(ann, bob)
+  const annSide = await openAs(browser, ann)
+  const bobSide = await openAs(browser, bob)
+  try {
+    const a = annSide.page
+    const b = bobSide.page
+    await openConversation(a, channelId)
+
+    // Bob is elsewhere (no conversation open): Ann's message raises his unread badge live.
+    await expect(b.getByTestId('connection')).toHaveText(/Connected/)
+    await send(a, 'Hello **Bob**, first message')
+    await expect(timeline(a).getByText('first message')).toBeVisible()
+    await expect(conversationLink(b, channelId).locator('.unread-badge')).toHaveText('1')
+
+    await openConversation(b, channelId)
+    await expect(timeline(b).locator('strong', { hasText: 'Bob' })).toBeVisible()
+    await expect(conversationLink(b, channelId).locator('.unread-badge')).toHaveCount(0)
+
+    // Typing reaches the other side while the text is still in the composer.
+    await composer(b).pressSequentially('typing something', { delay: 10 })
+    await expect(a.locator('.typing-line')).toHaveText(`${bob.account.displayName} is typing…`)
+    await composer(b).press('Enter')
+    await expect(timeline(a).getByText('typing something')).toBeVisible()
+    await expect(a.locator('.typing-line')).toHaveText('')
+
+    // Ann edits her message; Bob sees the new text and the edited mark.
+    const messageId = await a.locator('article.message', { hasText: 'first message' }).getAttribute('data-message-id')
+    const annMessage = a.locator(`article.message[data-message-id="${messageId}"]`)
+    await annMessage.hover()
+    await annMessage.getByRole('button', { name: 'Edit message' }).click()
+    const editBox = annMessage.getByRole('textbox', { name: 'Edit message' })
+    await editBox.fill('Hello Bob, edited message')
+    await editBox.press('Enter')
+    const bobView = timeline(b).locator('article.message', { hasText: 'edited message' })
+    await expect(bobView).toBeVisible()
+    await expect(bobView.getByText('(edited)')).toBeVisible()
+
+    // Bob reacts; Ann sees the count and who reacted.
+    await bobView.hover()
+    await bobView.getByRole('button', { name: 'React with thumbs up' }).click()
+    await expect(timeline(a).locator('article.message', { hasText: 'edited message' }).locator('.reaction')).toHaveText(/👍\s*1/)
+
+    // Ann replies in a thread; Bob sees the reply count and the reply in the thread panel.
+    await annMessage.hover()
+    await annMessage.getByRole('button', { name: 'Reply in thread' }).click()
+    const thread = a.getByRole('complementary', { name: 'Thread' })
+    await thread.getByRole('textbox', { name: 'Reply in thread' }).fill('a reply in the thread')
+    await thread.getByRole('textbox', { name: 'Reply in thread' }).press('Enter')
+    await expect(thread.getByText('a reply in the thread')).toBeVisible()
+    const replies = timeline(b).locator('article.message', { hasText: 'edited message' }).getByRole('button', { name: '1 reply' })
+    await expect(replies).toBeVisible()
+    await replies.click()
+    await expect(b.getByRole('complementary', { name: 'Thread' }).getByText('a reply in the thread')).toBeVisible()
+    // The reply stays out of the main timeline.
+    await expect(timeline(b).getByText('a reply in the thread')).toHaveCount(0)
+  } finally {
+    await annSide.context.close()
+    await bobSide.context.close()
+  }
+})
+
+test('offline outbox: three messages sent offline, a reload in between, each delivered exactly once', async ({ browser }) => {
+  const ann = await person('annoff')
+  const bob = await person('boboff')
+  const channelId = await sharedChannel(ann, bob)
+  const { context, page } = await openAs(browser, ann)
+  try {
+    await openConversation(page, channelId)
+    // The service worker controls the page before we go offline, so a reload offline still opens the app.
+    await expect.poll(() => page.evaluate(() => !!navigator.serviceWorker.controller)).toBe(true)
+
+    await context.setOffline(true)
+    await expect(page.getByTestId('connection')).toHaveText(/Offline/, { timeout: 15_000 })
+    for (const text of ['offline one', 'offline two', 'offline three']) await send(page, text)
+    await expect(timeline(page).locator('article.message.pending')).toHaveCount(3)
+
+    await page.reload()
+    await expect(timeline(page).locator('article.message.pending')).toHaveCount(3)
+    await expect(timeline(page).getByText('offline two')).toBeVisible()
+
+    await context.setOffline(false)
+    await expect(page.getByTestId('connection')).toHaveText(/Connected/, { timeout: 20_000 })
+    await expect(timeline(page).locator('article.message.pending')).toHaveCount(0)
+
+    const seen = (await messages(bob, channelId)).filter((m) => m.content.startsWith('offline '))
+    expect(seen.map((m) => m.content)).toEqual(['offline one', 'offline two', 'offline three'])
+    expect(new Set(seen.map((m) => m.clientMsgId)).size).toBe(3)
+  } finally {
+    await context.close()
+  }
+})
+
+test('installable: manifest fields, the service worker controls the page, the shell opens offline', async ({ browser }) => {
+  const ann = await person('install')
+  const { context, page } = await openAs(browser, ann)
+  try {
+    const manifestHref = await page.locator('link[rel="manifest"]').getAttribute('href')
+    const manifest = await page.evaluate(async (href) => (await fetch(href!)).json(), manifestHref)
+    expect(manifest).toMatchObject({ name: 'Parley', short_name: 'Parley', display: 'standalone', start_url: '/', theme_color: expect.any(String) })
+    expect(manifest.icons.some((i: { sizes: string }) => i.sizes === '512x512')).toBe(true)
+    expect(manifest.icons.some((i: { purpose?: string }) => i.purpose === 'maskable')).toBe(true)
+    expect(manifest.shortcuts.length).toBeGreaterThan(0)
+    for (const icon of manifest.icons as Array<{ src: string }>) expect((await page.request.get(icon.src)).headers()['content-type']).toBe('image/png')
+
+    await expect.poll(() => page.evaluate(() => !!navigator.serviceWorker.controller)).toBe(true)
+    const scope = await page.evaluate(async () => (await navigator.serviceWorker.getRegistration())?.scope)
+    expect(scope).toMatch(/\/$/)
+
+    await context.setOffline(true)
+    await page.goto('/')
+    await expect(page.getByText(`Signed in as`)).toBeVisible()
+    await expect(page.getByTestId('connection')).toHaveText(/Offline/, { timeout: 15_000 })
+  } finally {
+    await context.close()
+  }
+})
+
+test('hostile markdown stays inert: no script runs, links are safe', async ({ browser }) => {
+  const ann = await person('xss')
+  const bob = await person('xssbob')
+  const channelId = await sharedChannel(ann, bob)
+  const payloads = [
+    '<img src=x onerror="window.__pwned=1">',
+    '[click me](javascript:window.__pwned=2)',
+    '<script>window.__pwned=3</script>',
+    '<a href="javascript:window.__pwned=4">raw link</a>',
+    '[tab scheme](java\tscript:window.__pwned=5) and <svg onload="window.__pwned=6">',
+    'safe link https://example.com/path?q=1',
+  ]
+  for (const content of payloads) await post(ann, channelId, content)
+  const { context, page } = await openAs(browser, bob)
+  try {
+    const dialogs: string[] = []
+    page.on('dialog', (dialog) => {
+      dialogs.push(dialog.message())
+      void dialog.dismiss()
+    })
+    await openConversation(page, channelId)
+    await expect(timeline(page).getByText('safe link')).toBeVisible()
+    // The payloads show as text…
+    await expect(timeline(page).getByText('<img src=x onerror="window.__pwned=1">')).toBeVisible()
+    await expect(timeline(page).getByText('<script>window.__pwned=3</script>')).toBeVisible()
+    // …no element from them exists…
+    await expect(timeline(page).locator('img, script, svg, iframe, [onerror], [onload]')).toHaveCount(0)
+    // …the javascript: link is not a link, and the real one opens safely.
+    await expect(timeline(page).locator('a[href^="javascript"]')).toHaveCount(0)
+    const safe = timeline(page).locator('a[href="https://example.com/path?q=1"]')
+    await expect(safe).toHaveAttribute('rel', /noopener/)
+    await expect(safe).toHaveAttribute('target', '_blank')
+    await timeline(page).getByText('click me').click()
+    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined()
+    expect(dialogs).toEqual([])
+  } finally {
+    await context.close()
+  }
+})
+
+for (const viewport of [{ width: 1440, height: 900 }, { width: 360, height: 740 }]) {
+  test(`chat screens at ${viewport.width}×${viewport.height} fit and are captured`, async ({ browser }) => {
+    mkdirSync(SCREENSHOTS, { recursive: true })
+    const size = `${viewport.width}x${viewport.height}`
+    const ann = await person('shotann')
+    const bob = await person('shotbob')
+    const channelId = await sharedChannel(ann, bob, `general-${viewport.width}`)
+    await post(ann, channelId, 'Welcome to the team channel! Code review at **3pm**.')
+    await post(bob, channelId, 'Here is the snippet:\n```ts\nconst answer: number = 42\nconsole.log(answer)\n```')
+    await post(ann, channelId, '> quoted text\n- one\n- two\nSee https://example.com')
+    const { context, page } = await openAs(browser, ann, viewport)
+    try {
+      if (viewport.width < 800) await page.getByRole('button', { name: 'Show conversations' }).click()
+      await openConversation(page, channelId)
+      await expect(timeline(page).getByText('const answer')).toBeVisible()
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(viewport.width)
+      await page.screenshot({ path: join(SCREENSHOTS, `conversation-${size}.png`) })
+      if (viewport.width < 800) {
+        await page.getByRole('button', { name: 'Show conversations' }).click()
+        await expect(conversationLink(page, channelId)).toBeInViewport()
+        await page.screenshot({ path: join(SCREENSHOTS, `sidebar-${size}.png`) })
+      }
+    } finally {
+      await context.close()
+    }
+  })
+}
