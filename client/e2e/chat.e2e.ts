@@ -1,8 +1,18 @@
 import { expect, test } from '@playwright/test'
+import { createHmac } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { composer, conversationLink, messages, openAs, openConversation, person, post, send, sharedChannel, timeline } from './chat-kit'
-import { ROOT } from './stack'
+import { request } from './api'
+import { E2E_JWT_SECRET, ROOT } from './stack'
+
+/** An access token for this session that expired a minute ago, signed like the API signs them. */
+function expiredToken(userId: string, sessionId: string): string {
+  const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url')
+  const now = Math.floor(Date.now() / 1000)
+  const unsigned = `${encode({ alg: 'HS256', typ: 'JWT' })}.${encode({ sub: userId, sid: sessionId, typ: 'access', iat: now - 960, exp: now - 60 })}`
+  return `${unsigned}.${createHmac('sha256', E2E_JWT_SECRET).update(unsigned).digest('base64url')}`
+}
 
 const SCREENSHOTS = join(ROOT, 'test-results', 'screenshots')
 
@@ -161,6 +171,64 @@ test('hostile markdown stays inert: no script runs, links are safe', async ({ br
     await timeline(page).getByText('click me').click()
     expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined()
     expect(dialogs).toEqual([])
+  } finally {
+    await context.close()
+  }
+})
+
+test('search (Ctrl+K) finds an old message and jumps to it far up a long conversation', async ({ browser }) => {
+  const ann = await person('search')
+  const bob = await person('searchbob')
+  const channelId = await sharedChannel(ann, bob)
+  const target = await post(ann, channelId, 'the quarterly zebrafish report is ready')
+  let last = target
+  for (let i = 0; i < 250; i++) last = await post(bob, channelId, `filler message number ${i}`)
+  // Ann has read it all, so the conversation opens at its end.
+  expect((await request('POST', `/conversations/${channelId}/read`, { token: ann.token, body: { seq: last.seq } })).status).toBe(200)
+  const { context, page } = await openAs(browser, ann)
+  try {
+    await openConversation(page, channelId)
+    await expect(timeline(page).getByText('filler message number 249')).toBeVisible()
+    await expect(timeline(page).getByText('zebrafish')).toHaveCount(0)
+
+    await page.keyboard.press('Control+k')
+    const dialog = page.getByRole('dialog', { name: 'Search messages' })
+    await dialog.getByRole('searchbox', { name: 'Search messages' }).fill('zebrafish')
+    const result = dialog.getByRole('option').first()
+    await expect(result.locator('mark')).toHaveText('zebrafish')
+    await dialog.getByRole('searchbox', { name: 'Search messages' }).press('Enter')
+
+    await expect(page).toHaveURL(new RegExp(`focus=${target.id}`))
+    const found = timeline(page).locator(`article.message[data-message-id="${target.id}"]`)
+    await expect(found).toBeInViewport()
+    await expect(found).toHaveClass(/focused/)
+  } finally {
+    await context.close()
+  }
+})
+
+test('an expired access token is refreshed silently: the socket reconnects and sending still works', async ({ browser }) => {
+  const ann = await person('expiry')
+  const bob = await person('expirybob')
+  const channelId = await sharedChannel(ann, bob)
+  const { context, page } = await openAs(browser, ann)
+  try {
+    await openConversation(page, channelId)
+    const stored = await page.evaluate(() => JSON.parse(localStorage.getItem('parley.session')!) as { accessToken: string; refreshToken: string; userId: string })
+    const claims = JSON.parse(Buffer.from(stored.accessToken.split('.')[1]!, 'base64url').toString()) as { sid: string }
+    const expired = expiredToken(stored.userId, claims.sid)
+    await page.evaluate((token) => {
+      const session = JSON.parse(localStorage.getItem('parley.session')!)
+      localStorage.setItem('parley.session', JSON.stringify({ ...session, accessToken: token }))
+    }, expired)
+
+    await page.reload()
+    await expect(page.getByTestId('connection')).toHaveText(/Connected/)
+    await expect(page).toHaveURL(new RegExp(`/c/${channelId}`))
+    const renewed = await page.evaluate(() => JSON.parse(localStorage.getItem('parley.session')!).accessToken as string)
+    expect(renewed).not.toBe(expired)
+    await send(page, 'sent after a silent refresh')
+    await expect.poll(async () => (await messages(bob, channelId)).map((m) => m.content)).toContain('sent after a silent refresh')
   } finally {
     await context.close()
   }

@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url'
 export const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..')
 /** Where the API's URL reaches the test workers, which inherit the runner's environment. */
 export const URL_ENV = 'PARLEY_E2E_URL'
+/** The API's signing secret in the browser tests, so a test can mint an already-expired access token. */
+export const E2E_JWT_SECRET = 'e2e-only-signing-secret-0123456789abcdef'
 
 interface Stack {
   children: ChildProcess[]
@@ -103,6 +105,7 @@ export async function startStack(): Promise<string> {
     REDIS_URL: redisUrl,
     REDIS_PREFIX: `e2e:${process.pid}:${Date.now()}:`,
     LOG_LEVEL: 'warn',
+    JWT_SECRET: E2E_JWT_SECRET,
     // Every browser and helper request comes from 127.0.0.1; the sign-in budget has its own integration test.
     RATE_LIMIT_AUTH_PER_MINUTE: '100000',
     CLIENT_DIST_DIR: join(ROOT, 'client', 'dist'),

@@ -10,6 +10,8 @@ export interface ChatState {
   messages: Record<string, MessageView[]>
   /** Whether older messages exist before the first one held. */
   hasMoreBefore: Record<string, boolean>
+  /** The window does not reach the newest message (after a jump into history). */
+  hasMoreAfter: Record<string, boolean>
   /** Replies per thread root id, ascending by seq. */
   threads: Record<string, MessageView[]>
   users: Record<string, UserRef>
@@ -25,6 +27,7 @@ const [state, setState] = createStore<ChatState>({
   conversations: {},
   messages: {},
   hasMoreBefore: {},
+  hasMoreAfter: {},
   threads: {},
   users: {},
   presence: {},
@@ -55,9 +58,24 @@ export function mergeInto(list: MessageView[], incoming: MessageView[]): Message
   return appendOnly ? merged : merged.sort((a, b) => a.seq - b.seq)
 }
 
+/** Makes `messages` the conversation's whole window (a jump, or the latest page replacing cached ones). */
+export function replaceWindow(conversationId: string, messages: MessageView[], more: { before: boolean; after: boolean }): void {
+  batch(() => {
+    setState('messages', conversationId, [])
+    setMessages(conversationId, messages)
+    setState('hasMoreBefore', conversationId, more.before)
+    setState('hasMoreAfter', conversationId, more.after)
+  })
+}
+
 export function setMessages(conversationId: string, messages: MessageView[], hasMoreBefore?: boolean): void {
   batch(() => {
-    setState('messages', conversationId, (list) => mergeInto(list ?? [], messages.filter((m) => !m.parentId)))
+    // While the window sits in history, live messages would leave a gap: they arrive by scrolling down instead.
+    const roots = messages.filter((m) => !m.parentId)
+    const held = state.messages[conversationId] ?? []
+    const last = held.length > 0 ? held[held.length - 1]!.seq : -1
+    const fitting = state.hasMoreAfter[conversationId] ? roots.filter((m) => m.seq <= last || held.some((h) => h.id === m.id)) : roots
+    setState('messages', conversationId, (list) => mergeInto(list ?? [], fitting))
     const replies = messages.filter((m) => m.parentId)
     for (const [rootId, group] of groupBy(replies, (m) => m.parentId!)) {
       setState('threads', rootId, (list) => mergeInto(list ?? [], group))

@@ -4,7 +4,7 @@ import { api, call, refreshSession } from '../api/client'
 import { session } from '../api/session'
 import * as cache from '../offline/db'
 import { RealtimeClient, CommandError } from '../realtime/socket'
-import { applyEvent, chat, rememberUsers, resumeState, setChat, setMessages, setOutbox, upsertConversation } from './store'
+import { applyEvent, chat, rememberUsers, replaceWindow, resumeState, setChat, setMessages, setOutbox, upsertConversation } from './store'
 
 export const PAGE = 100
 
@@ -78,7 +78,7 @@ export async function refreshConversations(): Promise<void> {
 }
 
 /** Opens a conversation: cached messages at once, then the page around the first unread from the server. */
-export async function openConversation(conversationId: string): Promise<void> {
+export async function openConversation(conversationId: string, around?: number): Promise<void> {
   setChat('activeId', conversationId)
   if (!chat.messages[conversationId]?.length) {
     const cached = await cache.cachedMessages(userId, conversationId).catch(() => [])
@@ -87,7 +87,8 @@ export async function openConversation(conversationId: string): Promise<void> {
   void loadParticipants(conversationId)
   const conversation = chat.conversations[conversationId]
   const firstUnread = conversation && conversation.me.unreadCount > 0 ? conversation.me.lastReadSeq + 1 : undefined
-  await loadPage(conversationId, firstUnread ? { around: firstUnread } : {})
+  const target = around ?? firstUnread
+  await loadPage(conversationId, target ? { around: target } : {})
 }
 
 export async function loadLatest(conversationId: string): Promise<void> {
@@ -97,31 +98,37 @@ export async function loadLatest(conversationId: string): Promise<void> {
 export async function loadOlder(conversationId: string): Promise<boolean> {
   const first = chat.messages[conversationId]?.[0]
   if (!first || chat.hasMoreBefore[conversationId] === false) return false
-  await loadPage(conversationId, { before: first.seq })
-  return true
+  return loadPage(conversationId, { before: first.seq })
 }
 
-async function loadPage(conversationId: string, cursor: { before?: number; around?: number }): Promise<void> {
+export async function loadNewer(conversationId: string): Promise<boolean> {
+  const list = chat.messages[conversationId] ?? []
+  const last = list[list.length - 1]
+  if (!last || !chat.hasMoreAfter[conversationId]) return false
+  return loadPage(conversationId, { after: last.seq })
+}
+
+/**
+ * The timeline is one contiguous window built by cursors: the latest page (or a page around a
+ * jump target) replaces what the cache showed, then `before`/`after` pages extend it.
+ */
+async function loadPage(conversationId: string, cursor: { before?: number; after?: number; around?: number }): Promise<boolean> {
   try {
     const page = await call(() => api.conversations({ id: conversationId }).messages.get({ query: { ...cursor, limit: PAGE, rootsOnly: true } }))
-    const isLatest = cursor.before === undefined && cursor.around === undefined
-    const hasMoreBefore = cursor.before !== undefined || isLatest || cursor.around !== undefined ? page.hasMoreBefore : undefined
-    setMessages(conversationId, page.messages, chat.hasMoreBefore[conversationId] === false && cursor.before === undefined ? undefined : hasMoreBefore)
-    if (page.hasMoreAfter && cursor.around !== undefined) void loadAfter(conversationId)
+    if (cursor.before !== undefined) {
+      setMessages(conversationId, page.messages)
+      setChat('hasMoreBefore', conversationId, page.hasMoreBefore)
+    } else if (cursor.after !== undefined) {
+      setMessages(conversationId, page.messages)
+      setChat('hasMoreAfter', conversationId, page.hasMoreAfter)
+    } else {
+      replaceWindow(conversationId, page.messages, { before: page.hasMoreBefore, after: cursor.around !== undefined && page.hasMoreAfter })
+    }
     await cache.saveMessages(userId, page.messages)
+    return page.messages.length > 0
   } catch {
     // @NOTE: offline: what the cache holds is shown; the caller's UI offers a retry when nothing is.
-  }
-}
-
-async function loadAfter(conversationId: string): Promise<void> {
-  for (let guard = 0; guard < 20; guard++) {
-    const list = chat.messages[conversationId] ?? []
-    const last = list[list.length - 1]
-    if (!last) return
-    const page = await call(() => api.conversations({ id: conversationId }).messages.get({ query: { after: last.seq, limit: 200, rootsOnly: true } }))
-    setMessages(conversationId, page.messages)
-    if (!page.hasMoreAfter) return
+    return false
   }
 }
 
@@ -158,6 +165,8 @@ function newClientMsgId(): string {
 export async function sendMessage(conversationId: string, content: string, parentId?: string): Promise<void> {
   const item: cache.OutboxItem = { clientMsgId: newClientMsgId(), conversationId, content, parentId, createdAt: new Date().toISOString() }
   setChat('outbox', (items) => [...items, item])
+  // Sending from deep in history brings the reader back to the present, where the message will be.
+  if (chat.hasMoreAfter[conversationId] && !parentId) void loadLatest(conversationId)
   await cache.putOutbox(userId, item)
   void deliver(item)
 }

@@ -3,7 +3,7 @@ import { createEffect, createMemo, createResource, createSignal, For, on, onClea
 import { api, call } from '../../api/client'
 import { session } from '../../api/session'
 import { chat, conversationTitle, displayName, setChat } from '../../chat/store'
-import { loadOlder, loadThread, markRead, openConversation } from '../../chat/sync'
+import { loadNewer, loadOlder, loadThread, markRead, openConversation } from '../../chat/sync'
 import { Composer } from './composer'
 import { buildRows, MessageList } from './message-list'
 import { MessageItem, PendingItem } from './message-item'
@@ -11,16 +11,17 @@ import { MessageItem, PendingItem } from './message-item'
 /** One conversation: header, virtualized timeline, typing line, composer, and the thread / pins side panel. */
 export default function ConversationView() {
   const params = useParams<{ id: string }>()
-  const [search, setSearch] = useSearchParams<{ thread?: string; panel?: string }>()
+  const [search, setSearch] = useSearchParams<{ thread?: string; panel?: string; at?: string; focus?: string }>()
   const me = () => session()?.userId ?? ''
   const conversation = () => chat.conversations[params.id]
   // The unread line stays where it was when the conversation opened, even as reading moves on.
   const [unreadFrom, setUnreadFrom] = createSignal<number | null>(null)
 
-  createEffect(on(() => params.id, (id) => {
+  createEffect(on(() => [params.id, search.at] as const, ([id, rawAt], previous) => {
     const current = chat.conversations[id]
-    setUnreadFrom(current && current.me.unreadCount > 0 ? current.me.lastReadSeq + 1 : null)
-    void openConversation(id).then(() => {
+    if (previous?.[0] !== id) setUnreadFrom(current && current.me.unreadCount > 0 ? current.me.lastReadSeq + 1 : null)
+    const at = Number(rawAt)
+    void openConversation(id, Number.isInteger(at) && at > 0 ? at : undefined).then(() => {
       if (document.visibilityState === 'visible') markRead(id)
     })
   }))
@@ -64,10 +65,13 @@ export default function ConversationView() {
           rows={rows()}
           me={me()}
           hasMoreBefore={chat.hasMoreBefore[params.id] !== false}
+          hasMoreAfter={!!chat.hasMoreAfter[params.id]}
           onLoadOlder={() => loadOlder(params.id)}
+          onLoadNewer={() => loadNewer(params.id)}
           onOpenThread={(id) => setSearch({ thread: id, panel: undefined })}
           onAtBottom={() => markRead(params.id)}
           canModerate={canModerate()}
+          focusId={search.focus}
         />
         <div class="typing-line" aria-live="polite">{typingLine()}</div>
         <Composer conversationId={params.id} placeholder={`Message ${conversation() ? conversationTitle(conversation()!) : ''}`} disabled={writeBlock()} />

@@ -31,7 +31,7 @@ export function MessageBody(props: { content: string }) {
 }
 
 /** One message with its actions: react, reply in thread, edit, delete, pin, copy link. */
-export function MessageItem(props: { message: MessageView; grouped: boolean; me: string; canModerate: boolean; onOpenThread?: (id: string) => void; inThread?: boolean }) {
+export function MessageItem(props: { message: MessageView; grouped: boolean; me: string; canModerate: boolean; onOpenThread?: (id: string) => void; inThread?: boolean; focused?: boolean }) {
   const [editing, setEditing] = createSignal(false)
   const [picking, setPicking] = createSignal(false)
   const [failure, setFailure] = createSignal<string | null>(null)
@@ -68,7 +68,7 @@ export function MessageItem(props: { message: MessageView; grouped: boolean; me:
   return (
     <article
       class="message"
-      classList={{ grouped: props.grouped, system: props.message.type === 'system', deleted: deleted(), pinned: props.message.pinned }}
+      classList={{ grouped: props.grouped, system: props.message.type === 'system', deleted: deleted(), pinned: props.message.pinned, focused: !!props.focused }}
       tabindex="0"
       aria-label={`${displayName(props.message.senderId)} at ${time(props.message.createdAt)}`}
       data-message-id={props.message.id}

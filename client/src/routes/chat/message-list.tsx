@@ -55,14 +55,19 @@ export function MessageList(props: {
   rows: Row[]
   me: string
   hasMoreBefore: boolean
+  hasMoreAfter: boolean
   onLoadOlder(): Promise<boolean>
+  onLoadNewer(): Promise<boolean>
   onOpenThread(messageId: string): void
   onAtBottom(): void
   canModerate: boolean
+  /** A message to bring into view and highlight (a search jump). */
+  focusId?: string
 }) {
   let scroller!: HTMLDivElement
   let atBottom = true
   let loadingOlder = false
+  let loadingNewer = false
   let positioned = false
   const virtualizer = createVirtualizer({
     get count() {
@@ -80,19 +85,29 @@ export function MessageList(props: {
   }
 
   // First paint of a conversation: at the unread line if there is one, else at the end.
-  createEffect(on(() => props.conversationId, () => {
+  createEffect(on(() => [props.conversationId, props.focusId], () => {
     positioned = false
-    atBottom = true
+    atBottom = !props.focusId
   }))
-  createEffect(on(() => props.rows.length, (length, previousLength) => {
+  let previousLength = 0
+  createEffect(on(() => [props.rows.length, props.focusId] as const, ([length]) => {
+    const grew = length > previousLength
+    previousLength = length
     if (length === 0) return
     if (!positioned) {
+      const focus = props.focusId ? props.rows.findIndex((r) => r.key === props.focusId) : -1
+      if (props.focusId && focus < 0) return // the page around the target has not arrived yet
       positioned = true
+      if (focus >= 0) {
+        atBottom = false
+        requestAnimationFrame(() => virtualizer.scrollToIndex(focus, { align: 'center' }))
+        return
+      }
       const unread = props.rows.findIndex((r) => r.kind === 'unread')
       requestAnimationFrame(() => (unread >= 0 ? virtualizer.scrollToIndex(unread, { align: 'start' }) : scrollToEnd()))
       return
     }
-    if (atBottom && (previousLength ?? 0) < length) requestAnimationFrame(scrollToEnd)
+    if (atBottom && grew) requestAnimationFrame(scrollToEnd)
   }))
   // Sending jumps to the end, wherever the reader was.
   createEffect(on(() => props.rows.filter((r) => r.kind === 'pending').length, (count, previous) => {
@@ -104,8 +119,12 @@ export function MessageList(props: {
 
   async function onScroll() {
     const distanceFromEnd = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight
-    atBottom = distanceFromEnd < 80
+    atBottom = distanceFromEnd < 80 && !props.hasMoreAfter
     if (atBottom) props.onAtBottom()
+    if (distanceFromEnd < 400 && props.hasMoreAfter && !loadingNewer) {
+      loadingNewer = true
+      void props.onLoadNewer().finally(() => (loadingNewer = false))
+    }
     if (scroller.scrollTop < 400 && props.hasMoreBefore && !loadingOlder) {
       loadingOlder = true
       const anchorKey = props.rows[items()[0]?.index ?? 0]?.key
@@ -140,7 +159,7 @@ export function MessageList(props: {
                     if (current.kind === 'day') return <div class="day-separator" role="separator">{current.label}</div>
                     if (current.kind === 'unread') return <div class="unread-separator" role="separator">New messages</div>
                     if (current.kind === 'pending') return <PendingItem item={current.item} />
-                    return <MessageItem message={current.message} grouped={current.grouped} me={props.me} canModerate={props.canModerate} onOpenThread={props.onOpenThread} />
+                    return <MessageItem message={current.message} grouped={current.grouped} me={props.me} canModerate={props.canModerate} onOpenThread={props.onOpenThread} focused={current.key === props.focusId} />
                   }}
                 </Show>
               </div>

@@ -5,6 +5,7 @@ import { clearSession, session } from '../../api/session'
 import { chat } from '../../chat/store'
 import { realtime, signedOut, startChat, stopChat } from '../../chat/sync'
 import { applyUpdate, installable, promptInstall, updateReady } from '../../offline/pwa'
+import { SearchDialog } from './search'
 import { Sidebar } from './sidebar'
 
 /** The signed-in app: sidebar, the routed conversation, connection state and app-level prompts. */
@@ -12,6 +13,16 @@ export default function Shell(props: { children?: JSX.Element }) {
   const navigate = useNavigate()
   const location = useLocation()
   const [menuOpen, setMenuOpen] = createSignal(false)
+  const [searching, setSearching] = createSignal(false)
+  const currentConversation = () => /^\/c\/([^/]+)/.exec(location.pathname)?.[1]
+  const onKey = (event: KeyboardEvent) => {
+    if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === 'k') {
+      event.preventDefault()
+      setSearching(true)
+    }
+  }
+  document.addEventListener('keydown', onKey)
+  onCleanup(() => document.removeEventListener('keydown', onKey))
   const me = () => session()?.userId ?? ''
 
   onMount(() => {
@@ -56,6 +67,9 @@ export default function Shell(props: { children?: JSX.Element }) {
             {connection() === 'online' ? 'Connected' : connection() === 'connecting' ? 'Connecting…' : 'Offline — messages will be sent when you reconnect'}
           </span>
           <span class="spacer" />
+          <button type="button" class="secondary small" onClick={() => setSearching(true)} aria-keyshortcuts="Control+K Meta+K">
+            Search <kbd>Ctrl K</kbd>
+          </button>
           <Show when={installable()}>
             <button type="button" class="secondary small" onClick={() => void promptInstall()}>
               Install app
@@ -72,6 +86,9 @@ export default function Shell(props: { children?: JSX.Element }) {
               Reload
             </button>
           </div>
+        </Show>
+        <Show when={searching()}>
+          <SearchDialog conversationId={currentConversation()} onClose={() => setSearching(false)} />
         </Show>
         <main id="main" class="conversation-area" tabindex="-1">
           {props.children}
