@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test'
 import { createHmac } from 'node:crypto'
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { composer, conversationLink, messages, openAs, openConversation, person, post, send, sharedChannel, timeline } from './chat-kit'
 import { request } from './api'
@@ -231,6 +231,34 @@ test('an expired access token is refreshed silently: the socket reconnects and s
     await expect.poll(async () => (await messages(bob, channelId)).map((m) => m.content)).toContain('sent after a silent refresh')
   } finally {
     await context.close()
+  }
+})
+
+test('file upload: progress, then the other person sees the image in the message', async ({ browser }) => {
+  const ann = await person('upload')
+  const bob = await person('uploadbob')
+  const channelId = await sharedChannel(ann, bob)
+  const annSide = await openAs(browser, ann)
+  const bobSide = await openAs(browser, bob)
+  try {
+    const page = annSide.page
+    await openConversation(page, channelId)
+    await openConversation(bobSide.page, channelId)
+    const png = readFileSync(join(ROOT, 'client', 'public', 'icons', 'icon-512.png'))
+    await page.locator('.conversation-main .composer input[type=file]').setInputFiles({ name: 'diagram.png', mimeType: 'image/png', buffer: png })
+    const row = page.getByRole('list', { name: 'Attachments' }).getByRole('listitem')
+    await expect(row).toContainText('diagram.png')
+    await expect(page.getByRole('button', { name: 'Remove diagram.png' })).toBeVisible()
+    await composer(page).fill('here is the diagram')
+    await composer(page).press('Enter')
+    await expect(row).toHaveCount(0)
+
+    const image = timeline(bobSide.page).locator('article.message', { hasText: 'here is the diagram' }).getByRole('img', { name: 'diagram.png' })
+    await expect(image).toBeVisible()
+    await expect.poll(() => image.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBeGreaterThan(0)
+  } finally {
+    await annSide.context.close()
+    await bobSide.context.close()
   }
 })
 

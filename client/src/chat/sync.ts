@@ -162,8 +162,8 @@ function newClientMsgId(): string {
  * a dropped connection or a retry cannot duplicate it: the server answers a repeated clientMsgId
  * with the original message.
  */
-export async function sendMessage(conversationId: string, content: string, parentId?: string): Promise<void> {
-  const item: cache.OutboxItem = { clientMsgId: newClientMsgId(), conversationId, content, parentId, createdAt: new Date().toISOString() }
+export async function sendMessage(conversationId: string, content: string, parentId?: string, attachments?: string[]): Promise<void> {
+  const item: cache.OutboxItem = { clientMsgId: newClientMsgId(), conversationId, content, parentId, ...(attachments?.length ? { attachments } : {}), createdAt: new Date().toISOString() }
   setChat('outbox', (items) => [...items, item])
   // Sending from deep in history brings the reader back to the present, where the message will be.
   if (chat.hasMoreAfter[conversationId] && !parentId) void loadLatest(conversationId)
@@ -177,7 +177,7 @@ async function deliver(item: cache.OutboxItem): Promise<void> {
   if (!socket || socket.state() !== 'online' || inFlight.has(item.clientMsgId) || item.failed) return
   inFlight.add(item.clientMsgId)
   try {
-    const ack = await socket.request({ type: 'send', conversationId: item.conversationId, clientMsgId: item.clientMsgId, content: item.content, ...(item.parentId ? { parentId: item.parentId } : {}) })
+    const ack = await socket.request({ type: 'send', conversationId: item.conversationId, clientMsgId: item.clientMsgId, content: item.content, ...(item.parentId ? { parentId: item.parentId } : {}), ...(item.attachments?.length ? { attachments: item.attachments } : {}) })
     if (ack.message) {
       applyEvent({ type: 'message.created', message: ack.message }, userId)
       await cache.saveMessages(userId, [plain(ack.message)])

@@ -8,6 +8,8 @@ export interface OutboxItem {
   conversationId: string
   content: string
   parentId?: string
+  /** Ids of finished uploads sent with it. */
+  attachments?: string[]
   createdAt: string
   /** Set when the server refused it for good (e.g. no longer a member); shown with the reason, not retried. */
   failed?: { code: string; message: string }

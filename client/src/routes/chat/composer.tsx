@@ -3,6 +3,19 @@ import type { UserRef } from '../../../../server/src/features/conversations/mode
 import { chat } from '../../chat/store'
 import { realtime, sendMessage } from '../../chat/sync'
 import { EMOJI } from './emoji'
+import { uploadFile, UploadError } from '../../chat/uploads'
+
+interface PendingUpload {
+  key: string
+  name: string
+  size: number
+  progress: number
+  fileId?: string
+  error?: string
+  controller: AbortController
+}
+
+const MAX_ATTACHMENTS = 10
 
 const TYPING_EVERY_MS = 3000
 const MAX_LENGTH = 10_000
@@ -16,6 +29,32 @@ export function Composer(props: { conversationId: string; parentId?: string; pla
   const [mention, setMention] = createSignal<{ query: string; start: number } | null>(null)
   const [highlighted, setHighlighted] = createSignal(0)
   const [emojiOpen, setEmojiOpen] = createSignal(false)
+  const [uploads, setUploads] = createSignal<PendingUpload[]>([])
+  const [dragging, setDragging] = createSignal(false)
+  let filePicker!: HTMLInputElement
+  const uploading = () => uploads().some((u) => !u.fileId && !u.error)
+
+  function addFiles(files: Iterable<File>) {
+    for (const file of files) {
+      if (uploads().length >= MAX_ATTACHMENTS) break
+      const entry: PendingUpload = { key: crypto.randomUUID(), name: file.name || 'pasted image', size: file.size, progress: 0, controller: new AbortController() }
+      setUploads((list) => [...list, entry])
+      const patch = (change: Partial<PendingUpload>) => setUploads((list) => list.map((u) => (u.key === entry.key ? { ...u, ...change } : u)))
+      uploadFile(file, (progress) => patch({ progress }), entry.controller.signal).then(
+        (uploaded) => patch({ fileId: uploaded.id, progress: 1 }),
+        (error: unknown) => {
+          if (error instanceof UploadError && error.code === 'CANCELLED') return
+          patch({ error: (error as Error).message })
+        },
+      )
+    }
+  }
+
+  function removeUpload(key: string) {
+    const entry = uploads().find((u) => u.key === key)
+    entry?.controller.abort()
+    setUploads((list) => list.filter((u) => u.key !== key))
+  }
   let lastTyping = 0
 
   createEffect(on(() => [props.conversationId, props.parentId] as const, ([conversationId, parentId]) => {
@@ -64,9 +103,12 @@ export function Composer(props: { conversationId: string; parentId?: string; pla
   }
 
   function submit() {
-    const content = text().trim()
-    if (!content || content.length > MAX_LENGTH || props.disabled) return
-    void sendMessage(props.conversationId, content, props.parentId)
+    const ready = uploads().filter((u) => u.fileId)
+    // A message needs text; files alone are sent under their names.
+    const content = text().trim() || ready.map((u) => `📎 ${u.name}`).join('\n')
+    if (!content || content.length > MAX_LENGTH || props.disabled || uploading()) return
+    void sendMessage(props.conversationId, content, props.parentId, ready.map((u) => u.fileId!))
+    setUploads([])
     update('')
   }
 
@@ -92,7 +134,36 @@ export function Composer(props: { conversationId: string; parentId?: string; pla
   }
 
   return (
-    <form class="composer" onSubmit={(e) => { e.preventDefault(); submit() }}>
+    <form
+      class="composer"
+      classList={{ dragging: dragging() }}
+      onSubmit={(e) => { e.preventDefault(); submit() }}
+      onDragOver={(e) => { if (e.dataTransfer?.types.includes('Files')) { e.preventDefault(); setDragging(true) } }}
+      onDragLeave={() => setDragging(false)}
+      onDrop={(e) => {
+        setDragging(false)
+        if (!e.dataTransfer?.files.length) return
+        e.preventDefault()
+        addFiles(e.dataTransfer.files)
+      }}
+    >
+      <Show when={uploads().length > 0}>
+        <ul class="upload-list" aria-label="Attachments">
+          <For each={uploads()}>
+            {(upload) => (
+              <li classList={{ failed: !!upload.error }}>
+                <span class="upload-name">{upload.name}</span>
+                <Show when={upload.error} fallback={<progress max="1" value={upload.progress} aria-label={`Uploading ${upload.name}`} />}>
+                  <span class="inline-error">{upload.error}</span>
+                </Show>
+                <button type="button" class="icon-button" aria-label={upload.fileId || upload.error ? `Remove ${upload.name}` : `Cancel upload of ${upload.name}`} onClick={() => removeUpload(upload.key)}>
+                  ×
+                </button>
+              </li>
+            )}
+          </For>
+        </ul>
+      </Show>
       <Show when={candidates().length > 0}>
         <ul class="mention-list" role="listbox" aria-label="Mention someone">
           <For each={candidates()}>
@@ -119,6 +190,10 @@ export function Composer(props: { conversationId: string; parentId?: string; pla
         <button type="button" class="icon-button" aria-label="Insert emoji" aria-expanded={emojiOpen()} onClick={() => setEmojiOpen(!emojiOpen())}>
           ☺
         </button>
+        <button type="button" class="icon-button" aria-label="Attach files" disabled={!!props.disabled} onClick={() => filePicker.click()}>
+          📎
+        </button>
+        <input ref={filePicker} type="file" multiple hidden aria-hidden="true" onChange={(e) => { addFiles(e.currentTarget.files ?? []); e.currentTarget.value = '' }} />
         <textarea
           ref={box}
           rows={1}
@@ -129,8 +204,14 @@ export function Composer(props: { conversationId: string; parentId?: string; pla
           maxLength={MAX_LENGTH}
           onInput={(e) => update(e.currentTarget.value)}
           onKeyDown={onKeyDown}
+          onPaste={(e) => {
+            const files = [...(e.clipboardData?.files ?? [])]
+            if (files.length === 0) return
+            e.preventDefault()
+            addFiles(files)
+          }}
         />
-        <button type="submit" disabled={!text().trim() || !!props.disabled}>
+        <button type="submit" disabled={(!text().trim() && !uploads().some((u) => u.fileId)) || uploading() || !!props.disabled}>
           Send
         </button>
       </div>

@@ -6,6 +6,7 @@ import { chat, displayName } from '../../chat/store'
 import { command, discardPending, retryPending } from '../../chat/sync'
 import type { OutboxItem } from '../../offline/db'
 import { renderMarkdown } from '../../ui/markdown'
+import { Attachments } from './attachments'
 import { EMOJI } from './emoji'
 import { highlightIn } from './highlight'
 
@@ -107,6 +108,9 @@ export function MessageItem(props: { message: MessageView; grouped: boolean; me:
           <Show when={props.message.forwardedFromId}>
             <span class="muted edited">Forwarded</span>
           </Show>
+        </Show>
+        <Show when={!deleted() && (props.message.attachments?.length ?? 0) > 0}>
+          <Attachments fileIds={props.message.attachments} />
         </Show>
         <Show when={props.message.reactions.length > 0}>
           <div class="reactions" role="group" aria-label="Reactions">
