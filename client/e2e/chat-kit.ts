@@ -44,6 +44,11 @@ export async function messages(reader: Person, conversationId: string): Promise<
 export async function openAs(browser: Browser, who: Person, viewport = { width: 1280, height: 800 }): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({ viewport })
   const page = await context.newPage()
+  // A page that breaks says why in the test output.
+  page.on('pageerror', (error) => console.error(`[${who.account.username}] page error: ${error.message}`))
+  page.on('console', (message) => {
+    if (message.type() === 'error') console.error(`[${who.account.username}] console: ${message.text()}`)
+  })
   await signIn(page, who.account, '/')
   return { context, page }
 }

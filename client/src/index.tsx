@@ -2,6 +2,7 @@ import { render } from 'solid-js/web'
 import { Route, Router } from '@solidjs/router'
 import { lazy } from 'solid-js'
 import { startPwa } from './offline/pwa'
+import { applyTheme } from './ui/theme'
 import './ui/styles.css'
 import './ui/chat.css'
 
@@ -15,6 +16,7 @@ const VerifyEmail = lazy(() => import('./routes/verify-email'))
 const ForgotPassword = lazy(() => import('./routes/password').then((m) => ({ default: m.ForgotPassword })))
 const ResetPassword = lazy(() => import('./routes/password').then((m) => ({ default: m.ResetPassword })))
 
+applyTheme()
 startPwa()
 
 render(

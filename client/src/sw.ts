@@ -4,6 +4,7 @@
 import { cleanupOutdatedCaches, createHandlerBoundToURL, precacheAndRoute } from 'workbox-precaching'
 import { NavigationRoute, registerRoute } from 'workbox-routing'
 import { API_PREFIXES } from './offline/api-paths'
+import { installPushHandlers } from './offline/sw-push'
 
 declare const self: ServiceWorkerGlobalScope & { __WB_MANIFEST: Array<{ url: string; revision: string | null }> }
 
@@ -12,6 +13,8 @@ cleanupOutdatedCaches()
 
 // API paths never get the shell: offline, they fail like any request and the app reads its cache.
 registerRoute(new NavigationRoute(createHandlerBoundToURL('/index.html'), { denylist: API_PREFIXES.map((prefix) => new RegExp(`^${prefix}(/|$)`)) }))
+
+installPushHandlers(self, { icon: '/icons/icon-192.png', badge: '/icons/icon-192.png' })
 
 // A new version waits until the user accepts the "update available" prompt.
 self.addEventListener('message', (event) => {

@@ -4,6 +4,7 @@ import { api, call, refreshSession } from '../api/client'
 import { session } from '../api/session'
 import * as cache from '../offline/db'
 import { RealtimeClient, CommandError } from '../realtime/socket'
+import { notificationArrived, refreshUnreadNotifications } from './notifications'
 import { applyEvent, chat, rememberUsers, replaceWindow, resumeState, setChat, setMessages, setOutbox, upsertConversation } from './store'
 
 export const PAGE = 100
@@ -42,9 +43,12 @@ export async function startChat(me: string): Promise<void> {
       if (delivered.length > 0) void cache.saveMessages(me, delivered.map(plain))
       if (event.type === 'message.created' && event.message.senderId === me && event.message.clientMsgId) void cache.removeOutbox(me, event.message.clientMsgId)
       if (event.type === 'resync') void loadLatest(event.conversationId)
+      if (event.type === 'notification.created') notificationArrived(event.notification)
+      if (event.type === 'notification.read' || event.type === 'notification.deleted') void refreshUnreadNotifications()
     },
     onOnline: () => {
       void refreshConversations()
+      void refreshUnreadNotifications()
       void flushOutbox()
     },
   })

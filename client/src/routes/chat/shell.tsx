@@ -5,7 +5,11 @@ import { clearSession, session } from '../../api/session'
 import { chat } from '../../chat/store'
 import { realtime, signedOut, startChat, stopChat } from '../../chat/sync'
 import { applyUpdate, installable, promptInstall, updateReady } from '../../offline/pwa'
+import { syncPush, watchPushSubscription } from '../../offline/push'
+import { unreadNotifications } from '../../chat/notifications'
+import { NotificationsPanel } from './notifications'
 import { SearchDialog } from './search'
+import { SettingsDialog } from './settings'
 import { Sidebar } from './sidebar'
 
 /** The signed-in app: sidebar, the routed conversation, connection state and app-level prompts. */
@@ -13,7 +17,9 @@ export default function Shell(props: { children?: JSX.Element }) {
   const navigate = useNavigate()
   const location = useLocation()
   const [menuOpen, setMenuOpen] = createSignal(false)
-  const [searching, setSearching] = createSignal(false)
+  const [searching, setSearching] = createSignal(new URLSearchParams(location.search).has('search'))
+  const [notificationsOpen, setNotificationsOpen] = createSignal(new URLSearchParams(location.search).get('panel') === 'notifications')
+  const [settingsOpen, setSettingsOpen] = createSignal(false)
   const currentConversation = () => /^\/c\/([^/]+)/.exec(location.pathname)?.[1]
   const onKey = (event: KeyboardEvent) => {
     if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === 'k') {
@@ -28,6 +34,9 @@ export default function Shell(props: { children?: JSX.Element }) {
   onMount(() => {
     if (!session()) return navigate('/login', { replace: true })
     void startChat(me())
+    // The server forgets a subscription the browser replaced; re-register it under this session.
+    void syncPush().catch(() => undefined)
+    onCleanup(watchPushSubscription())
   })
   onCleanup(() => stopChat())
 
@@ -75,6 +84,15 @@ export default function Shell(props: { children?: JSX.Element }) {
               Install app
             </button>
           </Show>
+          <button type="button" class="secondary small bell" aria-label={`Notifications, ${unreadNotifications()} unread`} aria-expanded={notificationsOpen()} onClick={() => setNotificationsOpen(!notificationsOpen())}>
+            🔔
+            <Show when={unreadNotifications() > 0}>
+              <span class="count" aria-hidden="true">{unreadNotifications() > 99 ? '99+' : unreadNotifications()}</span>
+            </Show>
+          </button>
+          <button type="button" class="secondary small" onClick={() => setSettingsOpen(true)}>
+            Settings
+          </button>
           <A class="button secondary small" href="/account">
             Account
           </A>
@@ -86,6 +104,12 @@ export default function Shell(props: { children?: JSX.Element }) {
               Reload
             </button>
           </div>
+        </Show>
+        <Show when={notificationsOpen()}>
+          <NotificationsPanel onClose={() => setNotificationsOpen(false)} />
+        </Show>
+        <Show when={settingsOpen()}>
+          <SettingsDialog onClose={() => setSettingsOpen(false)} />
         </Show>
         <Show when={searching()}>
           <SearchDialog conversationId={currentConversation()} onClose={() => setSearching(false)} />

@@ -5,6 +5,7 @@ import { api, call } from '../../api/client'
 import { chat, conversationTitle } from '../../chat/store'
 import { refreshConversations } from '../../chat/sync'
 import { NewConversationDialog, type DialogKind } from './new-conversation'
+import { unreadMentions } from '../../chat/notifications'
 
 const WORKSPACE_KEY = 'parley.workspace'
 
@@ -106,6 +107,11 @@ function ConversationLink(props: { conversation: ConversationSummary }) {
       <A href={`/c/${props.conversation.id}`} class="conversation-link" classList={{ unread: unread() > 0, muted: props.conversation.me.muted }} activeClass="active" data-conversation={props.conversation.id}>
         <Show when={peer()}>{(id) => <span class={`presence ${chat.presence[id()] ?? 'offline'}`} aria-label={chat.presence[id()] ?? 'offline'} />}</Show>
         <span class="name">{conversationTitle(props.conversation)}</span>
+        <Show when={(unreadMentions()[props.conversation.id] ?? 0) > 0}>
+          <span class="mention-badge" aria-label={`${unreadMentions()[props.conversation.id]} mentions`}>
+            @
+          </span>
+        </Show>
         <Show when={unread() > 0}>
           <span class="unread-badge" aria-label={`${unread()} unread`}>
             {unread() > 99 ? '99+' : unread()}
