@@ -1,5 +1,5 @@
 import { createSignal } from 'solid-js'
-import type { MessageView } from '../../../server/src/realtime/protocol'
+import type { MessageView, ServerEvent } from '../../../server/src/realtime/protocol'
 import { api, call, refreshSession } from '../api/client'
 import { session } from '../api/session'
 import * as cache from '../offline/db'
@@ -15,6 +15,15 @@ const [currentSocket, setCurrentSocket] = createSignal<RealtimeClient | null>(nu
 const [signedOut, setSignedOut] = createSignal(false)
 /** True once the session is gone (revoked, or its refresh refused); the shell returns to login. */
 export { signedOut }
+
+type Listener = (event: ServerEvent) => void
+const listeners = new Set<Listener>()
+
+/** Every server event, for features beyond the chat store (calls). Returns the unsubscribe. */
+export function onServerEvent(listener: Listener): () => void {
+  listeners.add(listener)
+  return () => listeners.delete(listener)
+}
 
 /** The live socket (a signal: the shell's connection indicator follows it). */
 export function realtime(): RealtimeClient | null {
@@ -38,6 +47,7 @@ export async function startChat(me: string): Promise<void> {
     signedOut: () => setSignedOut(true),
     resumeState,
     onEvent: (event) => {
+      for (const listener of listeners) listener(event)
       if (event.type === 'conversation.joined') return void refreshConversations()
       const delivered = applyEvent(event, me)
       if (delivered.length > 0) void cache.saveMessages(me, delivered.map(plain))
