@@ -6,6 +6,7 @@ import { AuthCard, ErrorBanner, Notice } from '../ui/parts'
 import { storeTokens } from './login'
 import { describeDevice } from '../ui/device'
 import { TwoStepSettings } from './security'
+import { disablePush } from '../offline/push'
 
 /** The account page: profile, two-step verification and devices. */
 export default function Home() {
@@ -121,7 +122,9 @@ export default function Home() {
           class="secondary"
           onClick={() =>
             act(async () => {
-              await call(() => api.auth.logout.post()).catch(() => undefined) // @NOTE: signing out locally must work even when the server is unreachable.
+              // @NOTE: signing out locally must work even when the server is unreachable; this browser stops getting pushes first.
+              await disablePush().catch(() => undefined)
+              await call(() => api.auth.logout.post()).catch(() => undefined)
               clearSession()
               navigate('/login', { replace: true })
             })

@@ -11,12 +11,19 @@ import { MessageItem, PendingItem } from './message-item'
 /** One conversation: header, virtualized timeline, typing line, composer, and the thread / pins side panel. */
 export default function ConversationView() {
   const params = useParams<{ id: string }>()
-  const [search, setSearch] = useSearchParams<{ thread?: string; panel?: string; at?: string; focus?: string }>()
+  const [search, setSearch] = useSearchParams<{ thread?: string; panel?: string; at?: string; focus?: string; message?: string }>()
   const me = () => session()?.userId ?? ''
   const conversation = () => chat.conversations[params.id]
   // The unread line stays where it was when the conversation opened, even as reading moves on.
   const [unreadFrom, setUnreadFrom] = createSignal<number | null>(null)
 
+  // A link to one message (a push notification, a shared link): find its place, then jump there.
+  createEffect(on(() => search.message, (messageId) => {
+    if (!messageId || search.thread) return
+    void call(() => api.conversations({ id: params.id }).messages({ messageId }).get())
+      .then((message) => setSearch({ message: undefined, at: String(message.seq), focus: message.id }, { replace: true }))
+      .catch(() => setSearch({ message: undefined }, { replace: true }))
+  }))
   createEffect(on(() => [params.id, search.at] as const, ([id, rawAt], previous) => {
     const current = chat.conversations[id]
     if (previous?.[0] !== id) setUnreadFrom(current && current.me.unreadCount > 0 ? current.me.lastReadSeq + 1 : null)
