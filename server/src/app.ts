@@ -20,13 +20,20 @@ import { moderationRoutes } from './features/moderation/routes'
 import { marketplaceRoutes } from './features/marketplace/routes'
 import { storyRoutes } from './features/stories/routes'
 import { webhookRoutes } from './features/webhooks/routes'
+import { pushRoutes } from './features/push/routes'
+import { callRoutes } from './features/calls/routes'
+import { aiRoutes } from './features/ai/routes'
+import { fileRoutes } from './features/files/routes'
+import { imageRoutes } from './features/images/routes'
+import { queueDashboard } from './features/jobs/dashboard'
 import { realtimeGateway } from './realtime/gateway'
 import { MAX_FRAME_BYTES } from './realtime/protocol'
 
 export function createApp(ctx: AppContext) {
   return new Elysia({
     normalize: false,
-    serve: { maxRequestBodySize: Math.max(ctx.config.bodyLimitBytes * 4, 16 * 1024 * 1024) },
+    // Uploads stream past the JSON limit (platform.ts exempts them); their own limits apply as bytes arrive.
+    serve: { maxRequestBodySize: Math.max(ctx.config.bodyLimitBytes * 4, 16 * 1024 * 1024, ctx.config.files.simpleUploadMaxBytes, ctx.config.files.chunkMaxBytes) + 1024 },
     // Oversize frames close the socket with 1009; Bun pings idle sockets and drops dead ones.
     websocket: { maxPayloadLength: MAX_FRAME_BYTES, idleTimeout: 60 },
   })
@@ -60,6 +67,11 @@ export function createApp(ctx: AppContext) {
             { name: 'marketplace', description: 'Listings in lounges, offers and their transaction record, each change posted as a system message' },
             { name: 'stories', description: '24-hour stories: feed, views and replies by DM' },
             { name: 'webhooks', description: 'Outgoing webhooks (signed, retried, logged) and incoming webhooks that post into a channel' },
+            { name: 'files', description: 'Uploads (simple and resumable), file metadata, signed download URLs with Range support' },
+            { name: 'calls', description: 'Audio and video calls: start, ring, accept/decline, join/leave, end for all, history (signaling goes over /ws)' },
+            { name: 'push', description: 'Web Push: the VAPID public key and your browsers\' push subscriptions' },
+            { name: 'images', description: 'Background removal and enhancement jobs over your uploaded images: progress, outputs, zip' },
+            { name: 'ai', description: 'Chat AI: smart replies, rewrite, translate, summaries (TextRank offline), voice message transcripts, usage' },
           ],
           components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
         },
@@ -81,6 +93,12 @@ export function createApp(ctx: AppContext) {
     .use(marketplaceRoutes(ctx))
     .use(storyRoutes(ctx))
     .use(webhookRoutes(ctx))
+    .use(pushRoutes(ctx))
+    .use(callRoutes(ctx))
+    .use(aiRoutes(ctx))
+    .use(fileRoutes(ctx))
+    .use(imageRoutes(ctx))
+    .use(queueDashboard(ctx))
     .use(realtimeGateway(ctx, ctx.hub))
     .onStart(({ server }) => {
       if (server) void ctx.hub.attach(server)

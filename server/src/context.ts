@@ -28,9 +28,27 @@ import { WebhookService } from './features/webhooks/service'
 import { IncomingWebhookService } from './features/webhooks/incoming'
 import { WebhookDispatcher } from './features/webhooks/dispatcher'
 import { createDeliveryQueue } from './features/webhooks/queue'
+import { PushSubscriptionService } from './features/push/service'
+import { PushSender } from './features/push/sender'
+import { PushDispatcher } from './features/push/dispatcher'
+import { createPushQueue } from './features/push/queue'
 import { RealtimeHub } from './realtime/hub'
+import { createStorage } from './storage/storage'
+import { FileService } from './features/files/service'
+import { FileDownloads } from './features/files/downloads'
+import { MessageAttachments } from './features/files/attachments'
+import { MediaProcessor } from './features/files/media'
+import { FileMediaQueue } from './features/files/queue'
+import { JobService } from './features/jobs/service'
+import { jobMailQueue } from './features/jobs/mail-queue'
+import { registerJobMetrics } from './features/jobs/metrics'
+import { ImageJobService } from './features/images/service'
+import { createAiServices, type AiServices } from './features/ai/wiring'
+import { CallService } from './features/calls/service'
+import { MediaClient } from './features/calls/media-client'
+import { SignalRelay } from './features/calls/relay'
 
-export interface Services {
+export interface Services extends AiServices {
   sessions: SessionService
   auth: AuthService
   mfa: MfaService
@@ -49,6 +67,13 @@ export interface Services {
   stories: StoryService
   moderation: ModerationService
   marketplace: MarketplaceService
+  images: ImageJobService
+  calls: CallService
+  /** The /ws `call.signal` relay to the media process. */
+  callSignals: SignalRelay
+  push: PushSubscriptionService
+  files: FileService
+  fileDownloads: FileDownloads
 }
 
 /** Everything a request handler may reach, built once per process (or per test server). */
@@ -65,6 +90,8 @@ export interface AppContext {
   services: Services
   /** Realtime fan-out (Bun pub/sub, bridged through Redis when configured). */
   hub: RealtimeHub
+  /** The producer side of every BullMQ queue (503 JOBS_UNAVAILABLE when Redis is away). */
+  jobs: JobService
   /** Work to do on shutdown before Redis and the database close (e.g. the gateway's presence). */
   onClose(closer: () => Promise<unknown> | unknown): void
   close(): Promise<void>
@@ -90,7 +117,10 @@ export function createContext(config: Config): AppContext {
   const db = openDatabase(config.databasePath)
   const redis = config.redisUrl ? createRedisClient(config.redisUrl, log, 'api') : null
   const limiter = redis ? createRedisRateLimiter(redis, log, config.redisPrefix) : createMemoryRateLimiter()
-  const mail = new MailService(db, log, config.mail.smtpUrl, config.mail.from)
+  const jobs = new JobService(config, log)
+  const metrics = new Metrics()
+  registerJobMetrics(metrics, jobs, log)
+  const mail = new MailService(db, log, config.mail.smtpUrl, config.mail.from, jobMailQueue(jobs))
   const audit = new AuditService(db)
   const attempts = new AttemptThrottle(limiter, config)
   const mfa = new MfaService(db, config, attempts, audit)
@@ -99,14 +129,25 @@ export function createContext(config: Config): AppContext {
   const sessions = new SessionService(db, config, audit, hub)
   const access = new ConversationAccess(db)
   const threads = new ThreadService(db, access, hub)
-  const notifications = new NotificationService(db, threads, hub)
+  const push = new PushSubscriptionService(db, config)
+  const pushQueue = createPushQueue(jobs, new PushSender(db, config, log), log)
+  const notifications = new NotificationService(db, threads, hub, [new PushDispatcher(db, pushQueue, log)])
   const moderation = new ModerationService(db, access, hub)
   const conversations = new ConversationService(db, access, hub, [notifications])
   // Send hooks run in this order: moderation refuses first; notifications read the follows that threads just wrote.
   const webhooks = new WebhookService(db, config, log)
   const webhookQueue = createDeliveryQueue(config, webhooks, log)
-  const messages = new MessageService(db, access, hub, [moderation, threads, notifications, new WebhookDispatcher(webhookQueue, log)])
+  const messages = new MessageService(db, access, hub, [moderation, threads, notifications, new WebhookDispatcher(webhookQueue, log)], new MessageAttachments())
+  const storage = createStorage(config.files)
+  const mediaJobs = config.redisUrl ? new JobService(config, log) : null
+  const mediaQueue = new FileMediaQueue(db, mediaJobs, new MediaProcessor(db, config.files, storage), hub, log)
+  const media = new MediaClient({ url: config.calls.mediaUrl, secret: config.calls.mediaSecret, requestTimeoutMs: config.calls.mediaRequestTimeoutMs, redis, redisPrefix: config.redisPrefix, log })
+  const calls = new CallService(db, access, messages, notifications, hub, media, config.calls.ringTimeoutSeconds, log)
+  media.connect()
+  calls.resumeRinging()
+  const aiServices = createAiServices({ config, db, log, access, events: hub, jobs })
   const services: Services = {
+    ...aiServices,
     sessions,
     mfa,
     auth: new AuthService(db, config, sessions, mfa, limiter, attempts, mail, audit),
@@ -125,6 +166,12 @@ export function createContext(config: Config): AppContext {
     moderation,
     marketplace: new MarketplaceService(db, access, messages),
     stories: new StoryService(db, conversations, messages, hub),
+    calls,
+    callSignals: new SignalRelay(db, calls, media, hub, log),
+    push,
+    files: new FileService(db, config.files, storage, mediaQueue, log),
+    fileDownloads: new FileDownloads(db, storage, config.files.urlSecret, config.files.urlTtlSeconds),
+    images: new ImageJobService(db, jobs, storage),
   }
   let closed = false
   const closers: Array<() => Promise<unknown> | unknown> = []
@@ -135,11 +182,12 @@ export function createContext(config: Config): AppContext {
     log,
     redis,
     limiter,
-    metrics: new Metrics(),
+    metrics,
     mail,
     audit,
     services,
     hub,
+    jobs,
     onClose(closer) {
       closers.push(closer)
     },
@@ -147,10 +195,17 @@ export function createContext(config: Config): AppContext {
       if (closed) return
       closed = true
       for (const closer of closers) await Promise.resolve().then(closer).catch((error) => log.warn('close() [closer failed]', errorFields(error)))
+      calls.close()
+      media.close()
+      await aiServices.close()
       await hub.close()
       await webhookQueue.close()
+      await mediaQueue.close()
+      await mediaJobs?.close()
+      await pushQueue.close()
       limiter.close()
-      mail.close()
+      await mail.close()
+      await jobs.close()
       if (redis) await redis.quit().catch(() => redis.disconnect()) // @NOTE: quit fails when never connected; disconnect is enough then.
       db.$client.close()
     },

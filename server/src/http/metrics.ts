@@ -12,6 +12,12 @@ export class Metrics {
   #counters = new Map<string, { help: string; values: Map<string, number> }>()
   #gauges = new Map<string, { help: string; values: Map<string, number>; sample?: () => Promise<Array<[Labels, number]>> | Array<[Labels, number]> }>()
   #histograms = new Map<string, { help: string; buckets: number[]; series: Map<string, { counts: number[]; sum: number; count: number }> }>()
+  #collectors: Array<() => Promise<string[]>> = []
+
+  /** Series kept elsewhere (e.g. in Redis by the worker fleet), rendered as complete text lines at scrape time. */
+  collect(render: () => Promise<string[]>): void {
+    this.#collectors.push(render)
+  }
 
   counter(name: string, help: string) {
     const entry = this.#counters.get(name) ?? { help, values: new Map() }
@@ -83,6 +89,7 @@ export class Metrics {
         lines.push(`${name}_sum${braces(key)} ${s.sum}`, `${name}_count${braces(key)} ${s.count}`)
       }
     }
+    for (const render of this.#collectors) lines.push(...(await render()))
     return lines.join('\n') + '\n'
   }
 }

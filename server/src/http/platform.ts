@@ -51,6 +51,21 @@ export function clientIp(ctx: AppContext, request: Request, server: { requestIP(
   return server?.requestIP(request)?.address ?? null
 }
 
+/**
+ * Routes whose body is a file streamed to disk by the route itself, with its own size limits
+ * (features/files). A JSON-typed body to them still meets the JSON limit and parser (the route
+ * then refuses it with 415), so the JSON rules hold for every JSON body.
+ */
+const STREAMED_BODY_ROUTES: Array<{ method: string; path: RegExp }> = [
+  { method: 'POST', path: /^\/files\/?$/ },
+  { method: 'PATCH', path: /^\/files\/uploads\/[^/]+$/ },
+]
+
+function isStreamedBody(method: string, pathname: string, contentType: string | null): boolean {
+  if (contentType && isJson(contentType.split(';')[0]!)) return false
+  return STREAMED_BODY_ROUTES.some((route) => route.method === method && route.path.test(pathname))
+}
+
 function isJson(contentType: string): boolean {
   const type = contentType.trim().toLowerCase()
   return type === 'application/json' || /^application\/[\w.-]+\+json$/.test(type)
@@ -124,7 +139,7 @@ export function platform(ctx: AppContext) {
       }
 
       const length = Number(request.headers.get('content-length') ?? 0)
-      if (length > config.bodyLimitBytes) throw new PayloadTooLargeError(`Request body is larger than ${config.bodyLimitBytes} bytes`, { details: { limitBytes: config.bodyLimitBytes } })
+      if (length > config.bodyLimitBytes && !isStreamedBody(request.method, pathname, request.headers.get('content-type'))) throw new PayloadTooLargeError(`Request body is larger than ${config.bodyLimitBytes} bytes`, { details: { limitBytes: config.bodyLimitBytes } })
 
       if (!UNLIMITED.has(pathname)) {
         record.ip = clientIp(ctx, request, server)
@@ -133,8 +148,10 @@ export function platform(ctx: AppContext) {
       }
     })
     // The API speaks JSON only: form and multipart bodies would let another site post to it without a CORS preflight.
-    .onParse({ as: 'global' }, async ({ request, contentType }) => {
+    .onParse({ as: 'global' }, async ({ request, contentType, path }) => {
       if (!request.body) return
+      // null (not undefined) ends parsing, so no later parser reads the stream the route will consume.
+      if (isStreamedBody(request.method, path, contentType)) return null
       const text = await readBody(request.body, config.bodyLimitBytes)
       if (!text) return
       if (!isJson(contentType)) throw new UnsupportedMediaTypeError('Send the body as JSON with Content-Type: application/json')

@@ -19,6 +19,8 @@ interface RawSocket {
 interface SocketState {
   hub?: HubSocket
   authTimer?: ReturnType<typeof setTimeout>
+  /** This socket's sink for call signaling answers and media notifications. */
+  signals?: (event: ServerEvent) => void
 }
 
 const AUTH_TIMEOUT_MS = 10_000
@@ -84,7 +86,7 @@ export function realtimeGateway(ctx: AppContext, hub: RealtimeHub) {
       case 'ping':
         return send(raw, { type: 'pong', ref: command.ref, time: new Date().toISOString() })
       case 'send': {
-        const { message } = services.messages.send(userId, command.conversationId, { content: command.content, clientMsgId: command.clientMsgId, parentId: command.parentId })
+        const { message } = services.messages.send(userId, command.conversationId, { content: command.content, clientMsgId: command.clientMsgId, parentId: command.parentId, attachments: command.attachments })
         return send(raw, { type: 'ack', ref: command.ref, for: 'send', message })
       }
       case 'edit':
@@ -138,6 +140,11 @@ export function realtimeGateway(ctx: AppContext, hub: RealtimeHub) {
           }
         }
         return send(raw, { type: 'ack', ref: command.ref, for: 'resume' })
+      }
+      case 'call.signal': {
+        const state = states.get(raw)!
+        state.signals ??= (event) => send(raw, event)
+        return services.callSignals.handle(userId, state.signals, command)
       }
       default:
         return assertUnreachable(command)
@@ -197,6 +204,7 @@ export function realtimeGateway(ctx: AppContext, hub: RealtimeHub) {
       const state = states.get(raw)
       if (!state) return
       clearTimeout(state.authTimer)
+      if (state.signals) services.callSignals.socketClosed(state.signals)
       if (state.hub) {
         hub.unregister(state.hub)
         // @NOTE: presence is best effort; failures are logged inside.

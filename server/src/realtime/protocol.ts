@@ -2,8 +2,12 @@ import { t, type Static } from 'elysia'
 import { Message } from '../features/messages/model'
 import { Conversation } from '../features/conversations/model'
 import { ClientMsgId } from '../features/messages/model'
-import { MAX_CONTENT_LENGTH } from '../features/messages/model'
+import { MAX_ATTACHMENTS, MAX_CONTENT_LENGTH } from '../features/messages/model'
 import type { NotificationView } from '../features/notifications/model'
+import type { TranscriptView } from '../features/ai/model'
+import type { CallView } from '../features/calls/model'
+import type { SignalingNotification } from '../contracts/signaling'
+import type { FileViewType } from '../features/files/model'
 
 /**
  * The socket protocol at /ws, one discriminated union per direction (`type`). Every command may
@@ -26,6 +30,8 @@ export const ClientCommand = t.Union([
       clientMsgId: ClientMsgId,
       content: t.String({ minLength: 1, maxLength: MAX_CONTENT_LENGTH }),
       parentId: t.Optional(Id),
+      /** Finished uploads of the sender (POST /files), at most MAX_ATTACHMENTS. */
+      attachments: t.Optional(t.Array(Id, { maxItems: MAX_ATTACHMENTS, uniqueItems: true })),
     },
     { additionalProperties: false },
   ),
@@ -56,6 +62,17 @@ export const ClientCommand = t.Union([
     },
     { additionalProperties: false },
   ),
+  /** A call signaling request (server/src/contracts/signaling.ts), relayed to the media process; answered by `call.signal.response`. */
+  t.Object(
+    {
+      type: t.Literal('call.signal'),
+      ref: Ref,
+      callId: Id,
+      requestId: t.String({ minLength: 1, maxLength: 64 }),
+      request: t.Object({ name: t.String({ minLength: 1, maxLength: 64 }), data: t.Optional(t.Unknown()) }, { additionalProperties: false }),
+    },
+    { additionalProperties: false },
+  ),
 ])
 export type ClientCommand = Static<typeof ClientCommand>
 
@@ -82,10 +99,22 @@ export type ServerEvent =
   | { type: 'notification.deleted'; ids: string[] }
   | { type: 'thread.read'; rootId: string; lastReadSeq: number; unreadReplies: number }
   | { type: 'story.viewed'; storyId: string; viewerId: string; viewedAt: string }
+  | { type: 'message.transcribed'; transcript: TranscriptView }
+  | { type: 'call.started'; call: CallView }
+  | { type: 'call.updated'; call: CallView }
+  | { type: 'call.ended'; call: CallView }
+  | { type: 'call.ringing'; call: CallView; conversation: { id: string; kind: string; name: string | null }; caller: { id: string; displayName: string } }
+  | ({ type: 'call.signal.response'; ref?: string; callId: string; requestId: string } & ({ ok: true; data: unknown } | { ok: false; error: { code: string; message: string; details?: unknown } }))
+  | { type: 'call.signal.notification'; callId: string; notification: SignalingNotification }
+  | { type: 'job.progress'; queue: string; jobId: string; percent: number; stage: string; state: JobProgressState; item?: { index: number; total: number } }
+  | { type: 'file.progress'; fileId: string; percent: number; stage: string }
+  | { type: 'file.ready'; file: FileViewType }
+  | { type: 'file.failed'; fileId: string }
 
 export type MessageView = Static<typeof Message>
 export type ConversationView = Static<typeof Conversation>
 export type PresenceStatus = 'online' | 'away' | 'dnd' | 'offline'
+export type JobProgressState = 'active' | 'completed' | 'failed'
 
 /** Close codes (4000–4999 are ours). A client refreshes its token on 4001 and reconnects. */
 export const CLOSE = {

@@ -3,6 +3,7 @@ import { Value } from '@sinclair/typebox/value'
 import { ScheduledJob } from '../../../server/src/contracts/jobs'
 import { purgeExpiredAuthData } from '../../../server/src/features/auth/cleanup'
 import { purgeExpiredStories } from '../../../server/src/features/stories/purge'
+import { purgeExpiredUploads } from '../../../server/src/features/files/purge'
 import type { WorkerContext } from '../context'
 
 /** Housekeeping on a schedule: thin, parses its payload and calls a feature service. */
@@ -21,6 +22,11 @@ export function scheduledProcessor(ctx: WorkerContext) {
       case 'purge-expired-stories': {
         const result = { stories: purgeExpiredStories(ctx.db) }
         ctx.log.info('scheduled() [purge-expired-stories]', { jobId: job.id, ...result })
+        return result
+      }
+      case 'purge-expired-uploads': {
+        const result = await purgeExpiredUploads(ctx.db, ctx.config.files.stagingDir)
+        ctx.log.info('scheduled() [purge-expired-uploads]', { jobId: job.id, ...result })
         return result
       }
       default:

@@ -4,7 +4,7 @@ import { conversations, messages } from './messaging'
 
 const timestamp = (name: string) => integer(name, { mode: 'timestamp_ms' })
 
-export const NOTIFICATION_KINDS = ['mention', 'dm', 'thread_reply', 'invite'] as const
+export const NOTIFICATION_KINDS = ['mention', 'dm', 'thread_reply', 'invite', 'missed_call'] as const
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number]
 
 /** One row per recipient; delivered over the socket as it is created, listed and marked read by REST. */

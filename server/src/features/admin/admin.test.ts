@@ -22,6 +22,8 @@ const ADMIN_ROUTES: Array<{ method: string; path: string; body?: unknown }> = [
   { method: 'PUT', path: `/admin/users/${someId}/role`, body: { role: 'user' } },
   { method: 'GET', path: '/admin/audit' },
   { method: 'GET', path: '/admin/outbox' },
+  { method: 'POST', path: '/admin/queues/session' },
+  { method: 'DELETE', path: '/admin/queues/session' },
 ]
 
 describe('access', () => {

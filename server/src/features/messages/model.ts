@@ -2,6 +2,7 @@ import { t } from 'elysia'
 import { Iso, NullableIso, strict } from '../../http/schemas'
 
 export const MAX_CONTENT_LENGTH = 10_000
+export const MAX_ATTACHMENTS = 10
 export const DEFAULT_PAGE = 50
 export const MAX_PAGE = 200
 
@@ -27,6 +28,7 @@ export const Message = t.Object(
     createdAt: Iso,
     reactions: t.Array(ReactionSummary),
     pinned: t.Boolean(),
+    attachments: t.Array(t.String(), { description: 'Ids of attached files (GET /files/:id); members of the conversation may fetch them' }),
   },
   { title: 'Message' },
 )
@@ -39,6 +41,7 @@ export const SendBody = t.Object(
     content: t.String({ minLength: 1, maxLength: MAX_CONTENT_LENGTH }),
     clientMsgId: t.Optional(ClientMsgId),
     parentId: t.Optional(t.String({ minLength: 1, maxLength: 64, description: 'Reply in the thread of this message' })),
+    attachments: t.Optional(t.Array(t.String({ minLength: 1, maxLength: 64 }), { maxItems: MAX_ATTACHMENTS, description: 'Ids of your finished uploads to attach (at most 10); the message becomes type file (voice for one voice recording)' })),
   },
   strict,
 )

@@ -2,6 +2,7 @@ import { asc, eq, inArray, sql } from 'drizzle-orm'
 import type { Db, Tx } from '../../db/client'
 import { conversations, messages, pins, reactions } from '../../db/schema'
 import type { MessageView } from './model'
+import { attachmentIdsOf } from '../files/attachments'
 
 export type MessageRow = typeof messages.$inferSelect
 
@@ -13,6 +14,7 @@ export function messageViews(db: Db | Tx, rows: MessageRow[], viewerId: string):
   const ids = rows.map((r) => r.id)
   const reactionRows = db.select().from(reactions).where(inArray(reactions.messageId, ids)).orderBy(asc(reactions.createdAt), sql`${reactions}.rowid`).all()
   const pinned = new Set(db.select({ id: pins.messageId }).from(pins).where(inArray(pins.messageId, ids)).all().map((p) => p.id))
+  const attachments = attachmentIdsOf(db, ids)
   const byMessage = new Map<string, Map<string, string[]>>()
   for (const reaction of reactionRows) {
     const emojis = byMessage.get(reaction.messageId) ?? new Map<string, string[]>()
@@ -38,6 +40,7 @@ export function messageViews(db: Db | Tx, rows: MessageRow[], viewerId: string):
     createdAt: row.createdAt.toISOString(),
     reactions: [...(byMessage.get(row.id) ?? new Map<string, string[]>())].map(([emoji, userIds]) => ({ emoji, count: userIds.length, userIds, me: userIds.includes(viewerId) })),
     pinned: pinned.has(row.id),
+    attachments: attachments.get(row.id) ?? [],
   }))
 }
 

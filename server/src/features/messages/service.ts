@@ -9,6 +9,7 @@ import type { EventSink } from '../../realtime/hub'
 import { parseMentions } from './mentions'
 import { DEFAULT_PAGE, type MessageView } from './model'
 import { messageViews, nextVersion, touch, type MessageRow } from './rows'
+import { attachmentIdsOf, type MessageAttachments } from '../files/attachments'
 
 // Other features build message views and rows through this module.
 export { messageViews, type MessageRow }
@@ -34,7 +35,7 @@ interface AppendInput {
   clientMsgId: string | null
   forwardedFromId: string | null
   /** Defaults to 'text'; 'system' messages have no sender and parse no mentions. */
-  type?: 'text' | 'system'
+  type?: 'text' | 'system' | 'file' | 'voice'
 }
 
 /** A caller's open transaction, so a system message commits or rolls back with the change it reports. */
@@ -47,6 +48,8 @@ export interface SendInput {
   content: string
   clientMsgId?: string
   parentId?: string
+  /** File ids of the sender's finished uploads. */
+  attachments?: string[]
 }
 
 export interface PageRequest {
@@ -61,7 +64,7 @@ export interface PageRequest {
 /** Messages: send with gap-free seq, history by cursor, edits, deletes, reactions, threads, pins. */
 export class MessageService {
   /** Hooks run in order inside every send; later hooks see what earlier ones wrote. */
-  constructor(private db: Db, private access: ConversationAccess, private events: EventSink, private hooks: SendHook[] = []) {}
+  constructor(private db: Db, private access: ConversationAccess, private events: EventSink, private hooks: SendHook[] = [], private attachments?: MessageAttachments) {}
 
   /**
    * Appends a message: the seq is taken from the conversation row inside one immediate transaction,
@@ -81,7 +84,11 @@ export class MessageService {
         }
       }
       const { conversation } = this.access.assertWritable(conversationId, userId, tx)
-      const row = this.#append(tx, afterCommit, userId, conversation, { content, parentId: input.parentId ?? null, clientMsgId: input.clientMsgId ?? null, forwardedFromId: null })
+      const fileIds = input.attachments ?? []
+      if (fileIds.length > 0 && !this.attachments) throw new BadRequestError('Attachments are not available', { code: 'ATTACHMENT_INVALID' })
+      const type = fileIds.length > 0 ? this.attachments!.validate(tx, userId, fileIds) : 'text'
+      const row = this.#append(tx, afterCommit, userId, conversation, { content, parentId: input.parentId ?? null, clientMsgId: input.clientMsgId ?? null, forwardedFromId: null, type })
+      this.attachments?.link(tx, row.id, fileIds)
       return { row, replayed: false }
     })
     const message = this.#views([result.row], userId)[0]!
@@ -102,7 +109,14 @@ export class MessageService {
       if (source.deletedAt) throw new ConflictError('This message was deleted', { code: 'MESSAGE_DELETED' })
       if (source.type === 'system') throw new BadRequestError('System messages cannot be forwarded', { code: 'NOT_FORWARDABLE' })
       const targets = [...new Set(targetIds)].map((id) => this.access.assertWritable(id, userId, tx).conversation)
-      return targets.map((target) => this.#append(tx, afterCommit, userId, target, { content: source.content, parentId: null, clientMsgId: null, forwardedFromId: source.id }))
+      // A forwarded file goes along: members of the target conversation may then fetch it too.
+      const fileIds = attachmentIdsOf(tx, [source.id]).get(source.id) ?? []
+      const type = source.type === 'file' || source.type === 'voice' ? source.type : 'text'
+      return targets.map((target) => {
+        const row = this.#append(tx, afterCommit, userId, target, { content: source.content, parentId: null, clientMsgId: null, forwardedFromId: source.id, type })
+        this.attachments?.link(tx, row.id, fileIds)
+        return row
+      })
     })
     const views = this.#views(rows, userId)
     for (const message of views) this.events.toConversation(message.conversationId, { type: 'message.created', message })

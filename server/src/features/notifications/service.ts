@@ -14,6 +14,26 @@ type NotificationLevel = typeof participants.$inferSelect.notificationLevel
 type AfterCommit = Parameters<SendHook['onSent']>[1]
 type Preview = NotificationView['preview']
 
+export interface MissedCallNotice {
+  userId: string
+  callId: string
+  callKind: 'audio' | 'video'
+  conversationId: string
+  callerId: string | null
+}
+
+/** What an observer learns of a stored notification (e.g. to send a Web Push). */
+export interface CreatedNotification {
+  id: string
+  userId: string
+  silent: boolean
+}
+
+/** Told, after commit, of the notifications that reached their recipients' sockets (none in do-not-disturb). */
+export interface NotificationObserver {
+  notified(created: CreatedNotification[]): void
+}
+
 export interface InviteNotice {
   email: string
   inviteId: string
@@ -32,13 +52,15 @@ const actor = alias(users, 'actor')
  * built when read, so they follow edits and deletes; a conversation the reader has left hides its notifications.
  */
 export class NotificationService implements SendHook {
-  constructor(private db: Db, private threads: ThreadService, private events: EventSink) {}
+  constructor(private db: Db, private threads: ThreadService, private events: EventSink, private observers: NotificationObserver[] = []) {}
 
   /**
    * One notification at most per recipient and message: a mention beats a thread reply beats a DM.
    * The conversation's level filters (`none`: nothing, `mentions`: mentions and DMs); muted ones are stored silent.
    */
   onSent(tx: Tx, afterCommit: AfterCommit, { message, conversation }: SentMessage): void {
+    // System messages (a call started, a listing sold) announce; they are nobody's DM or mention.
+    if (message.type === 'system') return
     const mentions = message.mentions ?? { users: [], channel: false, here: false }
     const everyone = mentions.channel || mentions.here
     const mentioned = new Set(mentions.users)
@@ -85,6 +107,7 @@ export class NotificationService implements SendHook {
     const pushed = rows.filter((row) => !quiet.has(row.userId))
     afterCommit(() => {
       for (const row of pushed) this.events.toUser(row.userId, { type: 'notification.created', notification: toView(row, message.parentId, preview) })
+      this.#observe(pushed)
     })
   }
 
@@ -104,7 +127,36 @@ export class NotificationService implements SendHook {
     if (inDnd(recipient.dndUntil)) return
     const inviter = tx.select({ displayName: users.displayName }).from(users).where(eq(users.id, notice.actorId)).get()
     const view = toView(row, null, invitePreview(inviter?.displayName ?? null, row.data))
-    afterCommit(() => this.events.toUser(recipient.id, { type: 'notification.created', notification: view }))
+    afterCommit(() => {
+      this.events.toUser(recipient.id, { type: 'notification.created', notification: view })
+      this.#observe([row])
+    })
+  }
+
+  /** A call rang out unanswered: stored for the callee, pushed unless they are in do-not-disturb (silent when the conversation is muted). */
+  missedCall(tx: Tx, afterCommit: AfterCommit, notice: MissedCallNotice): void {
+    const recipient = tx.select({ dndUntil: users.dndUntil, muted: participants.muted })
+      .from(users).leftJoin(participants, and(eq(participants.userId, users.id), eq(participants.conversationId, notice.conversationId)))
+      .where(eq(users.id, notice.userId)).get()
+    if (!recipient) return
+    const conversation = tx.select({ workspaceId: conversations.workspaceId, kind: conversations.kind, name: conversations.name }).from(conversations).where(eq(conversations.id, notice.conversationId)).get()
+    const row = tx.insert(notifications).values({
+      id: newId(),
+      userId: notice.userId,
+      kind: 'missed_call',
+      actorId: notice.callerId,
+      conversationId: notice.conversationId,
+      workspaceId: conversation?.workspaceId ?? null,
+      data: { callId: notice.callId, callKind: notice.callKind, ...(recipient.muted ? { silent: true } : {}) },
+      createdAt: new Date(),
+    }).returning().get()
+    if (inDnd(recipient.dndUntil)) return
+    const caller = notice.callerId ? tx.select({ displayName: users.displayName }).from(users).where(eq(users.id, notice.callerId)).get() : undefined
+    const view = toView(row, null, missedCallPreview(caller?.displayName ?? null, conversation?.kind === 'dm' ? null : (conversation?.name ?? null), row.data))
+    afterCommit(() => {
+      this.events.toUser(notice.userId, { type: 'notification.created', notification: view })
+      this.#observe([row])
+    })
   }
 
   /** Newest first; notifications from conversations the user has left are not shown (nor counted). */
@@ -185,6 +237,12 @@ export class NotificationService implements SendHook {
     return dndState(dndUntil)
   }
 
+  #observe(rows: NotificationRow[]): void {
+    if (rows.length === 0) return
+    const created = rows.map((row) => ({ id: row.id, userId: row.userId, silent: row.data?.silent === true }))
+    for (const observer of this.observers) observer.notified(created)
+  }
+
   #get(userId: string, id: string): NotificationView {
     const found = this.#select(userId, [eq(notifications.id, id)], 1)[0]
     if (!found) throw new NotFoundError('Notification not found', { code: 'NOTIFICATION_NOT_FOUND' })
@@ -214,6 +272,8 @@ export class NotificationService implements SendHook {
       .map((row) => {
         const preview: Preview = row.notification.kind === 'invite'
           ? invitePreview(row.senderName, row.notification.data)
+          : row.notification.kind === 'missed_call'
+          ? missedCallPreview(row.senderName, row.conversationKind === 'dm' ? null : row.conversationName, row.notification.data)
           : {
               senderName: row.senderName,
               conversationName: row.conversationKind === 'dm' ? null : row.conversationName,
@@ -257,6 +317,11 @@ function invitePreview(inviterName: string | null, data: Record<string, unknown>
   const workspaceName = typeof data?.workspaceName === 'string' ? data.workspaceName : null
   const role = typeof data?.role === 'string' ? data.role : 'member'
   return { senderName: inviterName, conversationName: null, workspaceName, text: `Invited you to ${workspaceName ?? 'a workspace'} as ${role}` }
+}
+
+function missedCallPreview(callerName: string | null, conversationName: string | null, data: Record<string, unknown> | null): Preview {
+  const kind = data?.callKind === 'video' ? 'video' : 'audio'
+  return { senderName: callerName, conversationName, workspaceName: null, text: `Missed ${kind} call` }
 }
 
 function toView(row: NotificationRow, threadRootId: string | null, preview: Preview): NotificationView {

@@ -1,0 +1,59 @@
+import { QUEUES, type PushJob } from '../../contracts/jobs'
+import { errorFields, type Logger } from '../../logger'
+import { jobPolicy } from '../jobs/policy'
+import type { JobService } from '../jobs/service'
+import { LocalDeliveryQueue, type DeliveryQueue } from '../webhooks/queue'
+import { DeliveryRetryError } from '../webhooks/service'
+import { PushRetryError, type PushSender } from './sender'
+
+/** Where new notifications go to be pushed, off the request path; `enqueue` takes notification ids. */
+export type PushQueue = DeliveryQueue
+
+/**
+ * The webhooks' in-process retry queue, with the push attempt budget counted here (a push has no
+ * delivery row to count attempts in). Pending retries are lost on restart.
+ */
+export function localPushQueue(sender: Pick<PushSender, 'deliver'>, log: Logger): PushQueue {
+  const { attempts: maxAttempts } = jobPolicy(QUEUES.push)
+  const attempts = new Map<string, number>()
+  return new LocalDeliveryQueue({
+    async deliver(notificationId: string) {
+      const attempt = (attempts.get(notificationId) ?? 0) + 1
+      attempts.set(notificationId, attempt)
+      try {
+        const result = await sender.deliver(notificationId)
+        attempts.delete(notificationId)
+        return result.status === 'delivered' ? 'succeeded' : 'missing'
+      } catch (error) {
+        if (error instanceof PushRetryError && attempt < maxAttempts) throw new DeliveryRetryError(notificationId, attempt, error.message)
+        attempts.delete(notificationId)
+        if (!(error instanceof PushRetryError)) throw error
+        log.warn('deliver() [push given up]', { notificationId, attempts: attempt })
+        return 'failed'
+      }
+    },
+  }, log)
+}
+
+/**
+ * The `push` queue when some worker consumes it (jobId = notificationId, so a notification is
+ * pushed once however often it is offered); otherwise — no Redis, no worker, or Redis away — the
+ * pushes go out from this process, so they never wait for a worker that does not exist.
+ */
+export function createPushQueue(jobs: JobService, sender: PushSender, log: Logger): PushQueue {
+  const local = localPushQueue(sender, log)
+  return {
+    async enqueue(notificationIds) {
+      if (!jobs.configured || !(await jobs.hasWorkers(QUEUES.push))) return local.enqueue(notificationIds)
+      for (const notificationId of notificationIds) {
+        try {
+          await jobs.enqueue<PushJob>(QUEUES.push, 'push', { notificationId }, { jobId: notificationId })
+        } catch (error) {
+          log.warn('enqueue() [queue unavailable; pushing in process]', { notificationId, ...errorFields(error) })
+          await local.enqueue([notificationId])
+        }
+      }
+    },
+    close: () => local.close(),
+  }
+}
