@@ -12,12 +12,25 @@ import { fileURLToPath } from 'node:url'
  * Commands the stack needs from the system, each with the Debian/Ubuntu package that provides it.
  * `needed(mode, env)` says when it is required; add a line here when a feature needs a new tool.
  */
+// Each entry is found by a command on PATH or, for data-only packages, by a file it installs.
+const always = () => true
 const SYSTEM_PACKAGES = [
   // `up` uses REDIS_URL when set; the test preload uses TEST_REDIS_URL when set, else starts its own redis-server.
   { command: 'redis-server', apt: 'redis-server', needed: (mode, env) => !env[mode === 'test' ? 'TEST_REDIS_URL' : 'REDIS_URL'] },
+  // Media jobs (thumbnails, posters, renditions, waveforms), call recording and audio conversion for speech.
+  { command: 'ffmpeg', apt: 'ffmpeg', needed: always },
+  // Offline speech: pocketsphinx (speech-to-text) with its US-English model, Festival (text-to-speech) with an HTS voice.
+  { command: 'pocketsphinx_continuous', apt: 'pocketsphinx', needed: always },
+  { file: '/usr/share/pocketsphinx/model/en-us/en-us', apt: 'pocketsphinx-en-us', needed: always },
+  { command: 'text2wave', apt: 'festival', needed: always },
+  { file: '/usr/share/festival/voices/us/cmu_us_slt_arctic_hts', apt: 'festvox-us-slt-hts', needed: always },
   // The browser tests (client/e2e) drive Debian's Chromium; Playwright's own browser download is not used. CHROMIUM_PATH points at another build.
   { command: 'chromium', apt: 'chromium', needed: (mode, env) => mode === 'test' && !env.CHROMIUM_PATH },
+  // Emoji in the browser tests' screenshots (reactions, the emoji picker).
+  { file: '/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf', apt: 'fonts-noto-color-emoji', needed: (mode, env) => mode === 'test' && !env.CHROMIUM_PATH },
 ]
+const present = (pkg) => (pkg.command ? Boolean(findOnPath(pkg.command)) : existsSync(pkg.file))
+const label = (pkg) => pkg.command ?? pkg.file
 
 const BUN_VERSION = '1.4.5' // installed when no suitable bun is found
 const BUN_MIN = [1, 4, 0]
@@ -136,10 +149,10 @@ function ensureBun() {
 
 function ensureSystemPackages(mode) {
   const env = effectiveEnv()
-  const missing = SYSTEM_PACKAGES.filter((pkg) => pkg.needed(mode, env) && !findOnPath(pkg.command))
+  const missing = SYSTEM_PACKAGES.filter((pkg) => pkg.needed(mode, env) && !present(pkg))
   if (missing.length === 0) return
   const packages = [...new Set(missing.map((pkg) => pkg.apt))]
-  const commands = missing.map((pkg) => pkg.command).join(', ')
+  const commands = missing.map(label).join(', ')
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0
   if (!isRoot || !findOnPath('apt-get')) {
     fail(`missing ${commands}. Install with:\n\n    sudo apt-get install -y ${packages.join(' ')}\n\nthen run this command again.`)
@@ -154,8 +167,8 @@ function ensureSystemPackages(mode) {
   if (run('apt-get', installArgs, { env: aptEnv, stdio: ['ignore', 'inherit', 'inherit'] }) !== 0) {
     fail(`apt-get install ${packages.join(' ')} failed`)
   }
-  const stillMissing = missing.filter((pkg) => !findOnPath(pkg.command))
-  if (stillMissing.length > 0) fail(`still missing after apt-get install: ${stillMissing.map((pkg) => pkg.command).join(', ')}`)
+  const stillMissing = missing.filter((pkg) => !present(pkg))
+  if (stillMissing.length > 0) fail(`still missing after apt-get install: ${stillMissing.map(label).join(', ')}`)
 }
 
 // ---------------------------------------------------------------- dependencies
