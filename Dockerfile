@@ -1,6 +1,6 @@
 # Parley in one container: the supervisor runs Redis (unless REDIS_URL is given), the API, the worker and the media server.
 #   docker build -t parley .
-#   docker run -p 3000:3000 -v parley-data:/app/data parley
+#   docker run -p 3000:3000 -p 40000-40100:40000-40100/udp -e MEDIA_RTC_MAX_PORT=40100 -e MEDIA_ANNOUNCED_IP=<host ip> -v parley-data:/app/data parley
 # Stopping waits up to 15 s for a graceful shutdown: use `docker stop -t 20` (Docker's default is 10 s).
 ARG BUN_VERSION=1.4.5
 ARG NODE_VERSION=20
@@ -37,14 +37,15 @@ RUN if [ -f client/index.html ] && [ -f client/vite.config.ts ]; then \
 # ---- runtime: no compilers
 FROM oven/bun:${BUN_VERSION}-debian
 RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends redis-server ffmpeg tini ca-certificates \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends redis-server ffmpeg pocketsphinx pocketsphinx-en-us festival festvox-us-slt-hts tini ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=app /app /app
 RUN mkdir -p /app/data && chown bun:bun /app/data
 USER bun
 ENV NODE_ENV=production DATA_DIR=/app/data HOST=0.0.0.0 PORT=3000
-EXPOSE 3000
+# The app and API on 3000; call media over UDP/TCP 40000–49999 (set MEDIA_ANNOUNCED_IP to the host's public address).
+EXPOSE 3000 40000-49999/udp 40000-49999/tcp
 VOLUME /app/data
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD bun -e "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"
