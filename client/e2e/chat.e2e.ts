@@ -80,6 +80,28 @@ test('two people chat in real time: send, typing, unread badge, edit, react, thr
   }
 })
 
+test('direct messages show "Seen" once the other person has read', async ({ browser }) => {
+  const ann = await person('seenann')
+  const bob = await person('seenbob')
+  const dm = await request('POST', '/conversations', { token: ann.token, body: { kind: 'dm', userId: bob.userId } })
+  expect(dm.status).toBe(201)
+  const annSide = await openAs(browser, ann)
+  const bobSide = await openAs(browser, bob)
+  try {
+    await openConversation(annSide.page, dm.body.id)
+    await send(annSide.page, 'are you there?')
+    const mine = timeline(annSide.page).locator('article.message', { hasText: 'are you there?' })
+    await expect(mine).toBeVisible()
+    await expect(mine.getByText('Seen', { exact: true })).toHaveCount(0)
+    await openConversation(bobSide.page, dm.body.id)
+    await expect(timeline(bobSide.page).getByText('are you there?')).toBeVisible()
+    await expect(mine.getByText('Seen', { exact: true })).toBeVisible()
+  } finally {
+    await annSide.context.close()
+    await bobSide.context.close()
+  }
+})
+
 test('offline outbox: three messages sent offline, a reload in between, each delivered exactly once', async ({ browser }) => {
   const ann = await person('annoff')
   const bob = await person('boboff')

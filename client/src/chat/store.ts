@@ -16,6 +16,8 @@ export interface ChatState {
   threads: Record<string, MessageView[]>
   users: Record<string, UserRef>
   presence: Record<string, PresenceStatus>
+  /** DMs and groups: conversationId → userId → how far they have read (read receipts). */
+  receipts: Record<string, Record<string, number>>
   /** conversationId → userId → when the indicator expires (ms). */
   typing: Record<string, Record<string, number>>
   outbox: OutboxItem[]
@@ -32,6 +34,7 @@ const [state, setState] = createStore<ChatState>({
   users: {},
   presence: {},
   typing: {},
+  receipts: {},
   outbox: [],
   activeId: null,
 })
@@ -135,6 +138,9 @@ export function applyEvent(event: ServerEvent, me: string): MessageView[] {
       if (state.conversations[event.conversationId]) {
         setState('conversations', event.conversationId, 'me', { lastReadSeq: event.lastReadSeq, unreadCount: event.unreadCount })
       }
+      return []
+    case 'read.receipt':
+      setState('receipts', event.conversationId, (current) => ({ ...current, [event.userId]: Math.max(current?.[event.userId] ?? 0, event.lastReadSeq) }))
       return []
     case 'typing':
       if (event.userId !== me) setState('typing', event.conversationId, (current) => ({ ...current, [event.userId]: Date.now() + TYPING_VISIBLE_MS }))

@@ -150,6 +150,8 @@ async function loadParticipants(conversationId: string): Promise<void> {
   try {
     const participants = await call(() => api.conversations({ id: conversationId }).participants.get({ query: { limit: 200 } }))
     const users = participants.participants.map((p) => p.user)
+    const reads = participants.participants.filter((p) => p.lastReadSeq !== undefined)
+    if (reads.length > 0) setChat('receipts', conversationId, Object.fromEntries(reads.map((p) => [p.user.id, p.lastReadSeq!])))
     rememberUsers(users)
     await cache.saveUsers(userId, users)
     socket?.notify({ type: 'presence.subscribe', userIds: users.map((u) => u.id).slice(0, 200) })

@@ -87,6 +87,7 @@ export type ServerEvent =
   | { type: 'reaction.changed'; message: MessageView }
   | { type: 'typing'; conversationId: string; userId: string }
   | { type: 'read.updated'; conversationId: string; lastReadSeq: number; unreadCount: number }
+  | { type: 'read.receipt'; conversationId: string; userId: string; lastReadSeq: number }
   | { type: 'presence'; userId: string; status: PresenceStatus; lastSeenAt: string | null }
   | { type: 'replay'; conversationId: string; messages: MessageView[]; toSeq: number }
   | { type: 'changes'; conversationId: string; messages: MessageView[]; toVersion: number }

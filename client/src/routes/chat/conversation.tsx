@@ -5,6 +5,7 @@ import { session } from '../../api/session'
 import { chat, conversationTitle, displayName, setChat } from '../../chat/store'
 import { loadNewer, loadOlder, loadThread, markRead, openConversation } from '../../chat/sync'
 import { Composer } from './composer'
+import { CallBanner, CallButtons } from './call-header'
 import { buildRows, MessageList } from './message-list'
 import { MessageItem, PendingItem } from './message-item'
 
@@ -50,6 +51,14 @@ export default function ConversationView() {
     if (names.length === 0) return ''
     return names.length === 1 ? `${names[0]} is typing…` : `${names.slice(0, 2).join(' and ')}${names.length > 2 ? ' and others' : ''} are typing…`
   }
+  // "Seen": my newest message the others have all read (DMs and groups share read pointers).
+  const seenId = createMemo(() => {
+    const receipts = Object.entries(chat.receipts[params.id] ?? {}).filter(([userId]) => userId !== me())
+    if (receipts.length === 0) return undefined
+    const readUpTo = Math.min(...receipts.map(([, seq]) => seq))
+    const mine = (chat.messages[params.id] ?? []).filter((m) => m.senderId === me() && m.seq <= readUpTo && !m.deletedAt)
+    return mine[mine.length - 1]?.id
+  })
   const canModerate = () => conversation()?.me.role === 'owner' || conversation()?.me.role === 'moderator'
   const writeBlock = () => (conversation()?.archived ? 'This conversation is archived.' : null)
 
@@ -63,10 +72,14 @@ export default function ConversationView() {
               <p class="muted topic">{conversation()!.topic}</p>
             </Show>
           </div>
+          <span class="call-actions">
+            <CallButtons conversationId={params.id} kind={conversation()?.kind} archived={!!conversation()?.archived} />
+          </span>
           <button type="button" class="secondary small" aria-pressed={search.panel === 'pins'} onClick={() => setSearch({ panel: search.panel === 'pins' ? undefined : 'pins', thread: undefined })}>
             Pinned
           </button>
         </header>
+        <CallBanner conversationId={params.id} />
         <MessageList
           conversationId={params.id}
           rows={rows()}
@@ -79,6 +92,7 @@ export default function ConversationView() {
           onAtBottom={() => markRead(params.id)}
           canModerate={canModerate()}
           focusId={search.focus}
+          seenId={seenId()}
         />
         <div class="typing-line" aria-live="polite">{typingLine()}</div>
         <Composer conversationId={params.id} placeholder={`Message ${conversation() ? conversationTitle(conversation()!) : ''}`} disabled={writeBlock()} />

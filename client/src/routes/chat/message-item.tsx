@@ -32,7 +32,7 @@ export function MessageBody(props: { content: string }) {
 }
 
 /** One message with its actions: react, reply in thread, edit, delete, pin, copy link. */
-export function MessageItem(props: { message: MessageView; grouped: boolean; me: string; canModerate: boolean; onOpenThread?: (id: string) => void; inThread?: boolean; focused?: boolean }) {
+export function MessageItem(props: { message: MessageView; grouped: boolean; me: string; canModerate: boolean; onOpenThread?: (id: string) => void; inThread?: boolean; focused?: boolean; seen?: boolean }) {
   const [editing, setEditing] = createSignal(false)
   const [picking, setPicking] = createSignal(false)
   const [failure, setFailure] = createSignal<string | null>(null)
@@ -130,6 +130,9 @@ export function MessageItem(props: { message: MessageView; grouped: boolean; me:
         </Show>
         <Show when={failure()}>
           <p class="inline-error" role="alert">{failure()}</p>
+        </Show>
+        <Show when={props.seen}>
+          <span class="muted seen" aria-label="Seen by everyone">Seen</span>
         </Show>
       </div>
       <Show when={!deleted() && props.message.type !== 'system'}>

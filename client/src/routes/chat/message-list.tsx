@@ -63,6 +63,8 @@ export function MessageList(props: {
   canModerate: boolean
   /** A message to bring into view and highlight (a search jump). */
   focusId?: string
+  /** My message to mark "Seen" (read receipts in DMs and groups). */
+  seenId?: string
 }) {
   let scroller!: HTMLDivElement
   let atBottom = true
@@ -159,7 +161,7 @@ export function MessageList(props: {
                     if (current.kind === 'day') return <div class="day-separator" role="separator">{current.label}</div>
                     if (current.kind === 'unread') return <div class="unread-separator" role="separator">New messages</div>
                     if (current.kind === 'pending') return <PendingItem item={current.item} />
-                    return <MessageItem message={current.message} grouped={current.grouped} me={props.me} canModerate={props.canModerate} onOpenThread={props.onOpenThread} focused={current.key === props.focusId} />
+                    return <MessageItem message={current.message} grouped={current.grouped} me={props.me} canModerate={props.canModerate} onOpenThread={props.onOpenThread} focused={current.key === props.focusId} seen={current.key === props.seenId} />
                   }}
                 </Show>
               </div>

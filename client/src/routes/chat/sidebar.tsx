@@ -40,6 +40,7 @@ export function Sidebar(props: { me: string; displayName: string }) {
 
   return (
     <nav class="sidebar-inner">
+      <Show when={(workspaces() ?? []).length > 0}>
       <div class="workspace-switcher">
         <label class="visually-hidden" for="workspace">
           Workspace
@@ -49,6 +50,7 @@ export function Sidebar(props: { me: string; displayName: string }) {
           <option value="+">+ New workspace…</option>
         </select>
       </div>
+      </Show>
       <Show when={(workspaces() ?? []).length === 0 && !workspaces.loading}>
         <button type="button" class="small" onClick={() => setDialog('workspace')}>
           Create a workspace

@@ -147,7 +147,12 @@ export const ConversationListing = t.Object(
 export type ConversationListing = typeof ConversationListing.static
 
 export const Participant = t.Object(
-  { user: UserRef, role: ParticipantRole, joinedAt: Iso },
+  {
+    user: UserRef,
+    role: ParticipantRole,
+    joinedAt: Iso,
+    lastReadSeq: t.Optional(t.Integer({ description: 'DMs and groups only: how far this person has read (read receipts); channels and lounges keep it private' })),
+  },
   { title: 'Participant' },
 )
 export type Participant = typeof Participant.static

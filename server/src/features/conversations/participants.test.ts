@@ -3,6 +3,7 @@ import { and, eq } from 'drizzle-orm'
 import { participants } from '../../db/schema'
 import { expectErrorShape, startServer } from '../../../test/harness'
 import { conversationKit } from '../../../test/conversation-kit'
+import { TestSocket } from '../../../test/socket'
 
 const server = await startServer()
 await server.register() // the first account is the platform admin; these tests use others
@@ -55,6 +56,36 @@ describe('channel participants', () => {
     const hidden = await call(stranger, 'GET', `/conversations/${channel.id}/participants`)
     expect(hidden.status).toBe(404)
     expectErrorShape(hidden.body, 'CONVERSATION_NOT_FOUND')
+  })
+})
+
+describe('read receipts', () => {
+  test('in a DM the other person sees how far I read (socket and participants); channels keep reading private', async () => {
+    const alice = await server.register()
+    const bob = await server.register()
+    const dm = (await call(alice, 'POST', '/conversations', { kind: 'dm', userId: bob.user.id })).body
+    setLastSeq(dm.id, 5)
+    const bobSocket = await TestSocket.ready(server.url, bob.accessToken)
+    try {
+      const receipt = bobSocket.next((e) => e.type === 'read.receipt' && e.conversationId === dm.id)
+      expect((await call(alice, 'POST', `/conversations/${dm.id}/read`, { seq: 3 })).status).toBe(200)
+      expect(await receipt).toEqual({ type: 'read.receipt', conversationId: dm.id, userId: alice.user.id, lastReadSeq: 3 })
+      const listed = (await call(bob, 'GET', `/conversations/${dm.id}/participants`)).body.participants
+      expect(listed.find((p: { user: { id: string } }) => p.user.id === alice.user.id).lastReadSeq).toBe(3)
+      expect(listed.find((p: { user: { id: string } }) => p.user.id === bob.user.id).lastReadSeq).toBe(0)
+
+      const wsOwner = await server.register()
+      const workspaceId = createWorkspace(wsOwner, [[alice, 'member'], [bob, 'member']])
+      const channel = await createChannel(alice, workspaceId, { memberIds: [bob.user.id] })
+      setLastSeq(channel.id, 4)
+      expect((await call(alice, 'POST', `/conversations/${channel.id}/read`, { seq: 4 })).status).toBe(200)
+      await bobSocket.settle()
+      expect(bobSocket.events.some((e: { type: string; conversationId?: string }) => e.type === 'read.receipt' && e.conversationId === channel.id)).toBe(false)
+      const inChannel = (await call(bob, 'GET', `/conversations/${channel.id}/participants`)).body.participants
+      expect(inChannel.every((p: Record<string, unknown>) => !('lastReadSeq' in p))).toBe(true)
+    } finally {
+      bobSocket.close()
+    }
   })
 })
 

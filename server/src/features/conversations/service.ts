@@ -203,8 +203,8 @@ export class ConversationService {
   }
 
   participants(userId: string, conversationId: string, page: { limit: number; offset: number }) {
-    this.access.assertParticipant(conversationId, userId)
-    return participantPage(this.db, conversationId, page)
+    const { conversation } = this.access.assertParticipant(conversationId, userId)
+    return participantPage(this.db, conversationId, page, hasReadReceipts(conversation.kind))
   }
 
   /** Adds people who are not in yet; those already in are left as they are. */
@@ -269,15 +269,19 @@ export class ConversationService {
         .returning({ lastReadSeq: participants.lastReadSeq })
         .get()
       if (!row) throw conversationNotFound()
-      return { lastReadSeq: row.lastReadSeq, unreadCount: Math.max(0, conversation.lastSeq - row.lastReadSeq) }
+      return { lastReadSeq: row.lastReadSeq, unreadCount: Math.max(0, conversation.lastSeq - row.lastReadSeq), kind: conversation.kind }
     })
+    const { kind, ...readState } = state
     // Every device of the reader updates its unread badge; notifications for what was read are read too.
-    this.events.toUser(userId, { type: 'read.updated', conversationId, ...state })
-    for (const hook of this.readHooks) hook.onRead(userId, conversationId, state.lastReadSeq)
-    return state
+    this.events.toUser(userId, { type: 'read.updated', conversationId, ...readState })
+    // In DMs and groups the others see how far each person has read ("Seen").
+    if (hasReadReceipts(kind)) this.events.toConversation(conversationId, { type: 'read.receipt', conversationId, userId, lastReadSeq: readState.lastReadSeq })
+    for (const hook of this.readHooks) hook.onRead(userId, conversationId, readState.lastReadSeq)
+    return readState
   }
 
   // ---- internals --------------------------------------------------------------------------------
+
 
   /** The DM key of a pair is the same whichever side opens it; a DM with yourself is a notes-to-self. */
   #openDm(tx: Tx, actor: Actor, otherId: string): Created {
@@ -370,4 +374,9 @@ export class ConversationService {
 
 function assertUnreachable(value: never): never {
   throw new Error(`Unexpected value: ${String(value)}`)
+}
+
+/** Read receipts are shared where the room is small and personal; channels and lounges keep reading private. */
+function hasReadReceipts(kind: string): boolean {
+  return kind === 'dm' || kind === 'group'
 }

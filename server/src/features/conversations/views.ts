@@ -100,9 +100,9 @@ export function listingsFor(db: Reader, userId: string, where: SQL): Conversatio
     }))
 }
 
-export function participantPage(db: Reader, conversationId: string, page: { limit: number; offset: number }): { participants: Participant[]; total: number } {
+export function participantPage(db: Reader, conversationId: string, page: { limit: number; offset: number }, withReadState = false): { participants: Participant[]; total: number } {
   const rows = db
-    .select({ user: userRefColumns, role: participants.role, joinedAt: participants.joinedAt })
+    .select({ user: userRefColumns, role: participants.role, joinedAt: participants.joinedAt, lastReadSeq: participants.lastReadSeq })
     .from(participants)
     .innerJoin(users, eq(users.id, participants.userId))
     .where(eq(participants.conversationId, conversationId))
@@ -111,7 +111,7 @@ export function participantPage(db: Reader, conversationId: string, page: { limi
     .offset(page.offset)
     .all()
   const total = db.select({ n: count() }).from(participants).where(eq(participants.conversationId, conversationId)).get()?.n ?? 0
-  return { participants: rows.map((row) => toParticipant(row)), total }
+  return { participants: rows.map((row) => (withReadState ? { ...toParticipant(row), lastReadSeq: row.lastReadSeq } : toParticipant(row))), total }
 }
 
 export function toParticipant(row: { user: UserRef; role: ParticipantRow['role']; joinedAt: Date }): Participant {
