@@ -11,6 +11,7 @@ const Welcome = lazy(() => import('./routes/chat/shell').then((m) => ({ default:
 const ConversationView = lazy(() => import('./routes/chat/conversation'))
 const Account = lazy(() => import('./routes/home'))
 const Login = lazy(() => import('./routes/login'))
+const Join = lazy(() => import('./routes/join'))
 const Register = lazy(() => import('./routes/register'))
 const VerifyEmail = lazy(() => import('./routes/verify-email'))
 const ForgotPassword = lazy(() => import('./routes/password').then((m) => ({ default: m.ForgotPassword })))
@@ -28,6 +29,7 @@ render(
       </Route>
       <Route path="/account" component={Account} />
       <Route path="/login" component={Login} />
+      <Route path="/join/:code" component={Join} />
       <Route path="/register" component={Register} />
       <Route path="/verify-email" component={VerifyEmail} />
       <Route path="/forgot-password" component={ForgotPassword} />

@@ -15,7 +15,9 @@ export default function Login() {
   const navigate = useNavigate()
   // An OAuth sign-in of an account with two-factor on arrives here with its challenge.
   const location = useLocation<{ challengeToken?: string }>()
-  const [params] = useSearchParams<{ reset?: string }>()
+  const [params] = useSearchParams<{ reset?: string; next?: string }>()
+  // Where to go after signing in: only a path inside the app (never another origin).
+  const next = () => (params.next && /^\/(?!\/)[\w\-/?=&.%]*$/.test(params.next) ? params.next : '/')
   const [challenge, setChallenge] = createSignal<string | null>(location.state?.challengeToken ?? null)
   const [providers] = createResource(async () => {
     const { data } = await api.auth.oauth.providers.get().catch(() => ({ data: null }))
@@ -27,13 +29,13 @@ export default function Login() {
       const code = String(form.get('code') ?? '').trim()
       const body = /^\d{6}$/.test(code) ? { challengeToken: challenge()!, code } : { challengeToken: challenge()!, recoveryCode: code }
       storeTokens(await call(() => api.auth.mfa.verify.post(body)))
-      navigate('/', { replace: true })
+      navigate(next(), { replace: true })
       return
     }
     const reply = await call(() => api.auth.login.post({ login: String(form.get('login')), password: String(form.get('password')) }))
     if ('mfaRequired' in reply) return void setChallenge(reply.challengeToken)
     storeTokens(reply)
-    navigate('/', { replace: true })
+    navigate(next(), { replace: true })
   })
 
   return (

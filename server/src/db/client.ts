@@ -19,8 +19,26 @@ export function openDatabase(path: string, options: { migrate?: boolean } = {}):
   sqlite.exec('PRAGMA busy_timeout = 5000')
   sqlite.exec('PRAGMA synchronous = NORMAL')
   const db = drizzle({ client: sqlite, schema }) as Db
-  if (options.migrate !== false) migrate(db, { migrationsFolder: MIGRATIONS_FOLDER })
+  if (options.migrate !== false) migrateExclusively(db, path)
   return db
+}
+
+/**
+ * The API and the workers start together on a fresh database and each applies migrations; SQLite
+ * refuses the second writer outright ("database is locked") instead of waiting. An exclusive lock
+ * on a side file serialises them: the second one waits, then finds everything applied.
+ */
+function migrateExclusively(db: Db, path: string): void {
+  if (path === ':memory:') return void migrate(db, { migrationsFolder: MIGRATIONS_FOLDER })
+  const lock = new Database(`${path}.migrate-lock`, { create: true })
+  try {
+    lock.exec('PRAGMA busy_timeout = 60000')
+    lock.exec('BEGIN EXCLUSIVE')
+    migrate(db, { migrationsFolder: MIGRATIONS_FOLDER })
+  } finally {
+    if (lock.inTransaction) lock.exec('COMMIT')
+    lock.close()
+  }
 }
 
 type Effect = () => void | Promise<void>

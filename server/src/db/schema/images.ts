@@ -10,6 +10,8 @@ export const SOCIAL_FORMATS = ['original', 'square', 'portrait', 'story', 'lands
 export interface ImageJobOptions {
   /** remove-background: also composite the cut-out onto this colour (`#rrggbb`). */
   background?: string
+  /** remove-background: also composite the cut-out onto this image (a file id; scaled to cover the cut-out). */
+  backgroundFileId?: string
   /** enhance: auto-level (stretch the histogram). */
   normalize?: boolean
   /** enhance: median filter size (0 = off, 3 or 5). */

@@ -101,13 +101,14 @@ describe('enhancement', () => {
 })
 
 describe('background removal', () => {
-  test('the cut-out is a PNG with a transparent background, and the variant sits on the chosen colour', async () => {
+  test('the cut-out is a PNG with a transparent background, and the variants sit on the chosen colour and image', async () => {
     const fileId = await upload(owner, await subjectPng(320, 240), 'disc.png')
-    const created = await server.request('POST', '/images/jobs', { token: owner.accessToken, body: { operation: 'remove-background', fileIds: [fileId], background: '#0000ff' } })
+    const backdrop = await upload(owner, await sharp({ create: { width: 640, height: 400, channels: 3, background: '#ffff00' } }).png().toBuffer(), 'backdrop.png')
+    const created = await server.request('POST', '/images/jobs', { token: owner.accessToken, body: { operation: 'remove-background', fileIds: [fileId], background: '#0000ff', backgroundFileId: backdrop } })
     expect(created.status).toBe(202)
     const job = await finished(created.body.id)
     expect(job.status).toBe('completed')
-    expect(job.outputs.map((o: any) => o.name)).toEqual(['1-disc-cutout.png', '1-disc-on-color.png'])
+    expect(job.outputs.map((o: any) => o.name)).toEqual(['1-disc-cutout.png', '1-disc-on-color.png', '1-disc-on-image.png'])
     // Inference runs off the worker's event loop: the lock kept renewing through seconds of it.
     const queued = (await worker.queue.getJob(job.id))!
     expect([queued.attemptsStarted, queued.stalledCounter]).toEqual([1, 0])
@@ -124,6 +125,11 @@ describe('background removal', () => {
     const pixel = (x: number, y: number) => [...flat.data.subarray((y * flat.info.width + x) * 3, (y * flat.info.width + x) * 3 + 3)]
     expect(pixel(5, 5)).toEqual([0, 0, 255])
     expect(pixel(160, 120)[0]).toBeGreaterThan(150)
+
+    const onImage = await sharp(Buffer.from(await (await download(job.outputs[2].url, owner)).arrayBuffer())).removeAlpha().raw().toBuffer({ resolveWithObject: true })
+    expect([onImage.info.width, onImage.info.height]).toEqual([320, 240])
+    const backdropPixel = [...onImage.data.subarray((5 * onImage.info.width + 5) * 3, (5 * onImage.info.width + 5) * 3 + 3)]
+    expect(backdropPixel).toEqual([255, 255, 0])
   }, 120_000)
 })
 
@@ -141,6 +147,10 @@ describe('access and validation', () => {
     const theft = await server.request('POST', '/images/jobs', { token: stranger.accessToken, body: { operation: 'enhance', fileIds: [fileId] } })
     expect(theft.status).toBe(404)
     expect(theft.body.error.details).toEqual({ fileIds: [fileId] })
+    const strangerFile = await upload(stranger, await subjectPng(64, 64), 'theirs.png')
+    const borrowedBackdrop = await server.request('POST', '/images/jobs', { token: stranger.accessToken, body: { operation: 'remove-background', fileIds: [strangerFile], backgroundFileId: fileId } })
+    expect(borrowedBackdrop.status).toBe(404)
+    expect(borrowedBackdrop.body.error.details).toEqual({ fileIds: [fileId] })
     expect((await server.request('GET', `/images/jobs/${job.id}/outputs/9`, { token: owner.accessToken })).status).toBe(404)
   })
 

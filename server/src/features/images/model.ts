@@ -8,9 +8,10 @@ export const MAX_IMAGES_PER_JOB = 10
 
 export const CreateImageJobBody = t.Object(
   {
-    operation: t.Union([t.Literal('remove-background'), t.Literal('enhance')], { description: '`remove-background`: PNG with alpha (+ a variant on `background`); `enhance`: auto-level, denoise, sharpen, resize' }),
+    operation: t.Union([t.Literal('remove-background'), t.Literal('enhance')], { description: '`remove-background`: PNG with alpha (+ variants on `background` and `backgroundFileId`); `enhance`: auto-level, denoise, sharpen, resize' }),
     fileIds: t.Array(Id, { minItems: 1, maxItems: MAX_IMAGES_PER_JOB, uniqueItems: true, description: 'Your uploaded images (files of kind image, ready)' }),
     background: t.Optional(t.String({ pattern: '^#[0-9a-fA-F]{6}$', description: 'remove-background: also composite onto this colour' })),
+    backgroundFileId: t.Optional(t.String({ minLength: 1, maxLength: 64, description: 'remove-background: also composite onto this uploaded image of yours (cropped to cover)' })),
     normalize: t.Optional(t.Boolean({ description: 'enhance: auto-level (default true)' })),
     denoise: t.Optional(t.Union([t.Literal(0), t.Literal(3), t.Literal(5)], { description: 'enhance: median filter size, 0 = off (default 3)' })),
     sharpen: t.Optional(t.Boolean({ description: 'enhance: sharpen (default true)' })),

@@ -83,6 +83,12 @@ export async function compositeOnColor(cutout: Buffer, color: string): Promise<E
   return encoded(await sharp(cutout).flatten({ background: color }).png().toBuffer(), 'image/png')
 }
 
+/** The cut-out over a background image, scaled and cropped to cover the cut-out's size. */
+export async function compositeOnImage(cutout: EncodedImage, backgroundPath: string): Promise<EncodedImage> {
+  const background = sharp(backgroundPath).rotate().resize({ width: cutout.width, height: cutout.height, fit: 'cover' })
+  return encoded(await background.composite([{ input: cutout.bytes }]).png().toBuffer(), 'image/png')
+}
+
 /** Auto-level, median denoise and sharpen, then one social format (cover crop on the most interesting region). */
 export async function enhance(inputPath: string, options: ImageJobOptions, format: SocialFormat): Promise<EncodedImage> {
   let image = sharp(inputPath).rotate()

@@ -7,7 +7,7 @@ import type { Db } from '../../db/client'
 import { files, imageJobs, type ImageOutput } from '../../db/schema'
 import type { Logger } from '../../logger'
 import type { Storage } from '../../storage/storage'
-import { compositeOnColor, enhance, removeBackground, type EncodedImage } from './processing'
+import { compositeOnColor, compositeOnImage, enhance, removeBackground, type EncodedImage } from './processing'
 
 export type ReportProgress = (percent: number, stage: string, item?: { index: number; total: number }) => Promise<void>
 
@@ -22,7 +22,10 @@ export class ImageJobRunner {
     const row = this.db.select().from(imageJobs).where(eq(imageJobs.id, imageJobId)).get()
     if (!row) return { status: 'missing', outputs: 0 }
     if (row.status === 'completed') return { status: 'already-completed', outputs: row.outputs.length }
-    const inputs = this.db.select({ id: files.id, name: files.name, storageKey: files.storageKey }).from(files).where(inArray(files.id, row.fileIds)).all()
+    const wanted = row.options.backgroundFileId ? [...row.fileIds, row.options.backgroundFileId] : row.fileIds
+    const inputs = this.db.select({ id: files.id, name: files.name, storageKey: files.storageKey }).from(files).where(inArray(files.id, wanted)).all()
+    const background = row.options.backgroundFileId ? inputs.find((file) => file.id === row.options.backgroundFileId) : undefined
+    if (row.options.backgroundFileId && !background?.storageKey) throw new MissingInputError(row.options.backgroundFileId)
     const progress: ReportProgress = async (percent, stage, item) => {
       this.db.update(imageJobs).set({ status: 'active', percent: Math.round(percent), stage }).where(eq(imageJobs.id, imageJobId)).run()
       await report(percent, stage, item)
@@ -40,7 +43,7 @@ export class ImageJobRunner {
         await progress((index / total) * 95, row.operation === 'remove-background' ? 'removing background' : 'enhancing', { index: index + 1, total })
         const source = await this.storage.localPath(input.storageKey)
         try {
-          for (const [variant, image] of await this.#make(row.operation, row.options, source.path)) {
+          for (const [variant, image] of await this.#make(row.operation, row.options, source.path, background?.storageKey ?? null)) {
             const name = `${index + 1}-${baseName(input.name)}-${variant}.${image.mime === 'image/png' ? 'png' : 'jpg'}`
             const key = `images/${imageJobId}/${name}`
             const temp = join(staging, name)
@@ -72,10 +75,20 @@ export class ImageJobRunner {
     this.db.update(imageJobs).set({ status: 'failed', stage: 'failed', error: message.slice(0, 500), completedAt: new Date() }).where(eq(imageJobs.id, imageJobId)).run()
   }
 
-  async #make(operation: string, options: typeof imageJobs.$inferSelect.options, path: string): Promise<Array<[string, EncodedImage]>> {
+  async #make(operation: string, options: typeof imageJobs.$inferSelect.options, path: string, backgroundKey: string | null): Promise<Array<[string, EncodedImage]>> {
     if (operation === 'remove-background') {
       const cutout = await removeBackground(path)
-      return options.background ? [['cutout', cutout], ['on-color', await compositeOnColor(cutout.bytes, options.background)]] : [['cutout', cutout]]
+      const made: Array<[string, EncodedImage]> = [['cutout', cutout]]
+      if (options.background) made.push(['on-color', await compositeOnColor(cutout.bytes, options.background)])
+      if (backgroundKey) {
+        const background = await this.storage.localPath(backgroundKey)
+        try {
+          made.push(['on-image', await compositeOnImage(cutout, background.path)])
+        } finally {
+          await background.release()
+        }
+      }
+      return made
     }
     const made: Array<[string, EncodedImage]> = []
     for (const format of options.formats ?? ['original']) made.push([format, await enhance(path, options, format)])

@@ -32,14 +32,15 @@ export class ImageJobService {
   constructor(private db: Db, private jobs: JobService, private storage: Storage) {}
 
   async create(userId: string, body: CreateImageJobBody): Promise<ImageJobView> {
-    const owned = this.db.select({ id: files.id, kind: files.kind, status: files.status }).from(files).where(and(inArray(files.id, body.fileIds), eq(files.ownerId, userId))).all()
-    const missing = body.fileIds.filter((id) => !owned.some((file) => file.id === id))
+    const wanted = body.backgroundFileId ? [...body.fileIds, body.backgroundFileId] : body.fileIds
+    const owned = this.db.select({ id: files.id, kind: files.kind, status: files.status }).from(files).where(and(inArray(files.id, wanted), eq(files.ownerId, userId))).all()
+    const missing = wanted.filter((id) => !owned.some((file) => file.id === id))
     // Another user's file answers exactly like a missing one: ids leak nothing.
     if (missing.length) throw new NotFoundError('No such file', { details: { fileIds: missing } })
     const unusable = owned.filter((file) => file.kind !== 'image' || file.status !== 'ready').map((file) => file.id)
     if (unusable.length) throw new ValidationError('Every file must be a finished image upload', { details: { fileIds: unusable } })
     const options: ImageJobOptions = body.operation === 'remove-background'
-      ? { background: body.background }
+      ? { background: body.background, backgroundFileId: body.backgroundFileId }
       : { normalize: body.normalize ?? true, denoise: body.denoise ?? 3, sharpen: body.sharpen ?? true, formats: body.formats ?? ['original'] }
     const id = newId()
     const row = this.db.insert(imageJobs).values({ id, userId, operation: body.operation, options, fileIds: body.fileIds, status: 'queued', createdAt: new Date() }).returning().get()
