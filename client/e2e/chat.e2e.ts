@@ -102,6 +102,37 @@ test('direct messages show "Seen" once the other person has read', async ({ brow
   }
 })
 
+test('an invite link made in the app lets a newcomer join the workspace after signing in', async ({ browser }) => {
+  const owner = await person('inviter')
+  const newcomer = await person('newcomer')
+  const workspace = await request('POST', '/workspaces', { token: owner.token, body: { name: 'Invite Co' } })
+  const channel = await request('POST', '/conversations', { token: owner.token, body: { kind: 'channel', workspaceId: workspace.body.id, name: 'welcome' } })
+  expect(channel.status).toBe(201)
+  const ownerSide = await openAs(browser, owner)
+  const context = await browser.newContext()
+  try {
+    await ownerSide.page.getByRole('button', { name: 'Invite people' }).click()
+    const dialog = ownerSide.page.getByRole('dialog', { name: 'Invite people to Invite Co' })
+    await dialog.getByRole('button', { name: /Create an invite link/ }).click()
+    const url = await dialog.getByLabel('Invite link').inputValue()
+    expect(url).toMatch(/\/join\/[A-Za-z0-9_-]{16,}$/)
+
+    const page = await context.newPage()
+    await page.goto(new URL(url).pathname)
+    await expect(page).toHaveURL(/\/login\?next=/)
+    await page.getByLabel('Email or username').fill(newcomer.account.username)
+    await page.getByLabel('Password').fill(newcomer.account.password)
+    await page.getByRole('button', { name: 'Sign in' }).click()
+    await expect(page.getByRole('heading', { name: 'Join Invite Co' })).toBeVisible()
+    await page.getByRole('button', { name: 'Join workspace' }).click()
+    await expect(page.getByText(`Signed in as ${newcomer.account.displayName}`)).toBeVisible()
+    await expect(page.getByLabel('Workspace')).toHaveValue(workspace.body.id)
+  } finally {
+    await ownerSide.context.close()
+    await context.close()
+  }
+})
+
 test('offline outbox: three messages sent offline, a reload in between, each delivered exactly once', async ({ browser }) => {
   const ann = await person('annoff')
   const bob = await person('boboff')

@@ -4,6 +4,7 @@ import type { ConversationSummary } from '../../../../server/src/features/conver
 import { api, call } from '../../api/client'
 import { chat, conversationTitle } from '../../chat/store'
 import { refreshConversations } from '../../chat/sync'
+import { InviteDialog } from './invite-dialog'
 import { NewConversationDialog, type DialogKind } from './new-conversation'
 import { unreadMentions } from '../../chat/notifications'
 
@@ -14,7 +15,9 @@ export function Sidebar(props: { me: string; displayName: string }) {
   const navigate = useNavigate()
   const [workspaces, { refetch }] = createResource(() => call(() => api.workspaces.get()).catch(() => []))
   const [selected, setSelected] = createSignal(localStorage.getItem(WORKSPACE_KEY) ?? '')
-  const [dialog, setDialog] = createSignal<DialogKind | null>(null)
+  const [dialog, setDialog] = createSignal<DialogKind | 'invite' | null>(null)
+  const current = () => (workspaces() ?? []).find((w) => w.id === workspaceId())
+  const canInvite = () => current()?.role === 'owner' || current()?.role === 'admin'
   const workspaceId = () => {
     const list = workspaces() ?? []
     return list.find((w) => w.id === selected())?.id ?? list[0]?.id ?? ''
@@ -51,6 +54,11 @@ export function Sidebar(props: { me: string; displayName: string }) {
         </select>
       </div>
       </Show>
+      <Show when={canInvite()}>
+        <button type="button" class="secondary small" onClick={() => setDialog('invite')}>
+          Invite people
+        </button>
+      </Show>
       <Show when={(workspaces() ?? []).length === 0 && !workspaces.loading}>
         <button type="button" class="small" onClick={() => setDialog('workspace')}>
           Create a workspace
@@ -61,7 +69,10 @@ export function Sidebar(props: { me: string; displayName: string }) {
       <Section title="Direct messages" items={section((c) => c.kind === 'dm' || c.kind === 'group')} onAdd={() => setDialog('dm')} addLabel="New message" />
       <Section title="Lounges" items={section((c) => c.kind === 'lounge')} />
       <div class="sidebar-footer muted">Signed in as {props.displayName}</div>
-      <Show when={dialog()}>
+      <Show when={dialog() === 'invite' && current()}>
+        {(workspace) => <InviteDialog workspaceId={workspace().id} workspaceName={workspace().name} onClose={() => setDialog(null)} />}
+      </Show>
+      <Show when={dialog() && dialog() !== 'invite' ? (dialog() as DialogKind) : null}>
         {(kind) => (
           <NewConversationDialog
             kind={kind()}
