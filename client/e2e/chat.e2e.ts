@@ -127,6 +127,12 @@ test('an invite link made in the app lets a newcomer join the workspace after si
     await page.getByRole('button', { name: 'Join workspace' }).click()
     await expect(page.getByText(`Signed in as ${newcomer.account.displayName}`)).toBeVisible()
     await expect(page.getByLabel('Workspace')).toHaveValue(workspace.body.id)
+
+    // Public channels are found by browsing, and joined from there.
+    await page.getByRole('button', { name: 'Browse channels' }).click()
+    await page.getByRole('dialog', { name: 'Browse channels' }).getByRole('button', { name: /#welcome/ }).click()
+    await expect(page).toHaveURL(new RegExp(`/c/${channel.body.id}`))
+    await expect(page.locator(`a[data-conversation="${channel.body.id}"]`)).toBeVisible()
   } finally {
     await ownerSide.context.close()
     await context.close()

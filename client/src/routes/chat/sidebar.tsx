@@ -4,6 +4,7 @@ import type { ConversationSummary } from '../../../../server/src/features/conver
 import { api, call } from '../../api/client'
 import { chat, conversationTitle } from '../../chat/store'
 import { refreshConversations } from '../../chat/sync'
+import { BrowseDialog } from './browse-dialog'
 import { InviteDialog } from './invite-dialog'
 import { NewConversationDialog, type DialogKind } from './new-conversation'
 import { unreadMentions } from '../../chat/notifications'
@@ -15,7 +16,7 @@ export function Sidebar(props: { me: string; displayName: string }) {
   const navigate = useNavigate()
   const [workspaces, { refetch }] = createResource(() => call(() => api.workspaces.get()).catch(() => []))
   const [selected, setSelected] = createSignal(localStorage.getItem(WORKSPACE_KEY) ?? '')
-  const [dialog, setDialog] = createSignal<DialogKind | 'invite' | null>(null)
+  const [dialog, setDialog] = createSignal<DialogKind | 'invite' | 'browse' | 'lounges' | null>(null)
   const current = () => (workspaces() ?? []).find((w) => w.id === workspaceId())
   const canInvite = () => current()?.role === 'owner' || current()?.role === 'admin'
   const workspaceId = () => {
@@ -65,14 +66,17 @@ export function Sidebar(props: { me: string; displayName: string }) {
         </button>
       </Show>
       <Section title="Pinned" items={pinned()} />
-      <Section title="Channels" items={section((c) => c.kind === 'channel')} onAdd={workspaceId() ? () => setDialog('channel') : undefined} addLabel="New channel" />
+      <Section title="Channels" items={section((c) => c.kind === 'channel')} onAdd={workspaceId() ? () => setDialog('channel') : undefined} addLabel="New channel" onBrowse={workspaceId() ? () => setDialog('browse') : undefined} browseLabel="Browse channels" />
       <Section title="Direct messages" items={section((c) => c.kind === 'dm' || c.kind === 'group')} onAdd={() => setDialog('dm')} addLabel="New message" />
-      <Section title="Lounges" items={section((c) => c.kind === 'lounge')} />
+      <Section title="Lounges" items={section((c) => c.kind === 'lounge')} onBrowse={() => setDialog('lounges')} browseLabel="Browse lounges" />
       <div class="sidebar-footer muted">Signed in as {props.displayName}</div>
       <Show when={dialog() === 'invite' && current()}>
         {(workspace) => <InviteDialog workspaceId={workspace().id} workspaceName={workspace().name} onClose={() => setDialog(null)} />}
       </Show>
-      <Show when={dialog() && dialog() !== 'invite' ? (dialog() as DialogKind) : null}>
+      <Show when={dialog() === 'browse' || dialog() === 'lounges'}>
+        <BrowseDialog workspaceId={dialog() === 'browse' ? workspaceId() : undefined} onClose={() => setDialog(null)} onJoined={(id) => void created(id)} />
+      </Show>
+      <Show when={dialog() === 'workspace' || dialog() === 'channel' || dialog() === 'dm' ? (dialog() as DialogKind) : null}>
         {(kind) => (
           <NewConversationDialog
             kind={kind()}
@@ -92,17 +96,24 @@ export function Sidebar(props: { me: string; displayName: string }) {
   )
 }
 
-function Section(props: { title: string; items: ConversationSummary[]; onAdd?: () => void; addLabel?: string }) {
+function Section(props: { title: string; items: ConversationSummary[]; onAdd?: () => void; addLabel?: string; onBrowse?: () => void; browseLabel?: string }) {
   return (
-    <Show when={props.items.length > 0 || props.onAdd}>
+    <Show when={props.items.length > 0 || props.onAdd || props.onBrowse}>
       <section class="sidebar-section">
         <div class="section-head">
           <h2>{props.title}</h2>
-          <Show when={props.onAdd}>
-            <button type="button" class="icon-button" aria-label={props.addLabel} title={props.addLabel} onClick={() => props.onAdd?.()}>
-              +
-            </button>
-          </Show>
+          <span>
+            <Show when={props.onBrowse}>
+              <button type="button" class="icon-button" aria-label={props.browseLabel} title={props.browseLabel} onClick={() => props.onBrowse?.()}>
+                ⌕
+              </button>
+            </Show>
+            <Show when={props.onAdd}>
+              <button type="button" class="icon-button" aria-label={props.addLabel} title={props.addLabel} onClick={() => props.onAdd?.()}>
+                +
+              </button>
+            </Show>
+          </span>
         </div>
         <ul role="list">
           <For each={props.items}>{(c) => <ConversationLink conversation={c} />}</For>
