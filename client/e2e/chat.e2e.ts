@@ -266,6 +266,28 @@ test('search (Ctrl+K) finds an old message and jumps to it far up a long convers
   }
 })
 
+test('scrolling up pages through the whole history, keeping only a window of rows in the page', async ({ browser }) => {
+  const ann = await person('scroll')
+  const bob = await person('scrollbob')
+  const channelId = await sharedChannel(ann, bob)
+  let last = await post(bob, channelId, 'the very first message')
+  for (let i = 0; i < 320; i++) last = await post(bob, channelId, `history line ${i}`)
+  expect((await request('POST', `/conversations/${channelId}/read`, { token: ann.token, body: { seq: last.seq } })).status).toBe(200)
+  const { context, page } = await openAs(browser, ann)
+  try {
+    await openConversation(page, channelId)
+    await expect(timeline(page).getByText('history line 319')).toBeVisible()
+    // A reader holding the scrollbar at the top: older pages keep arriving until the beginning.
+    await expect(async () => {
+      await timeline(page).evaluate((el) => el.scrollBy(0, -100_000))
+      await expect(timeline(page).getByText('the very first message')).toBeVisible({ timeout: 1000 })
+    }).toPass({ timeout: 20_000 })
+    expect(await timeline(page).locator('article.message').count()).toBeLessThan(80)
+  } finally {
+    await context.close()
+  }
+})
+
 test('an expired access token is refreshed silently: the socket reconnects and sending still works', async ({ browser }) => {
   const ann = await person('expiry')
   const bob = await person('expirybob')
@@ -331,8 +353,14 @@ for (const viewport of [{ width: 1440, height: 900 }, { width: 360, height: 740 
     await post(ann, channelId, 'Welcome to the team channel! Code review at **3pm**.')
     await post(bob, channelId, 'Here is the snippet:\n```ts\nconst answer: number = 42\nconsole.log(answer)\n```')
     await post(ann, channelId, '> quoted text\n- one\n- two\nSee https://example.com')
+    const dm = await request('POST', '/conversations', { token: bob.token, body: { kind: 'dm', userId: ann.userId } })
+    await post(bob, dm.body.id, 'a direct message, newest of all')
     const { context, page } = await openAs(browser, ann, viewport)
     try {
+      // Every conversation is listed: channels, then direct messages.
+      const links = page.locator('a[data-conversation]')
+      await expect(links).toHaveCount(2)
+      expect(await links.evaluateAll((all) => all.map((a) => a.getAttribute('data-conversation')))).toEqual([channelId, dm.body.id])
       if (viewport.width < 800) await page.getByRole('button', { name: 'Show conversations' }).click()
       await openConversation(page, channelId)
       await expect(timeline(page).getByText('const answer')).toBeVisible()

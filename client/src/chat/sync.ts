@@ -79,16 +79,18 @@ function plain<T>(value: T): T {
 }
 
 export async function refreshConversations(): Promise<void> {
+  let list
   try {
-    const list = await call(() => api.conversations.get({ query: {} }))
-    const ids = new Set(list.map((c) => c.id))
-    setChat('conversations', (current) => Object.fromEntries(Object.entries(current).filter(([id]) => ids.has(id))))
-    for (const conversation of list) upsertConversation(conversation)
-    rememberUsers(list.flatMap((c) => (c.dmPeer ? [c.dmPeer] : [])))
-    await cache.saveConversations(userId, list, true)
+    list = await call(() => api.conversations.get({ query: {} }))
   } catch {
     // @NOTE: offline or server away: the cached sidebar stays; the socket's reconnect retries.
+    return
   }
+  const ids = new Set(list.map((c) => c.id))
+  setChat('conversations', (current) => Object.fromEntries(Object.entries(current).filter(([id]) => ids.has(id))))
+  for (const conversation of list) upsertConversation(conversation)
+  rememberUsers(list.flatMap((c) => (c.dmPeer ? [c.dmPeer] : [])))
+  await cache.saveConversations(userId, list.map(plain), true)
 }
 
 /** Opens a conversation: cached messages at once, then the page around the first unread from the server. */

@@ -129,16 +129,25 @@ export function MessageList(props: {
     }
     if (scroller.scrollTop < 400 && props.hasMoreBefore && !loadingOlder) {
       loadingOlder = true
-      const anchorKey = props.rows[items()[0]?.index ?? 0]?.key
+      // Keep the reader's place: the first message actually on screen stays where it is.
+      const top = scroller.scrollTop
+      const anchor = items().find((item) => item.start >= top && props.rows[item.index]?.kind === 'message') ?? items()[0]
+      const anchorKey = anchor ? props.rows[anchor.index]?.key : undefined
+      const offset = anchor ? anchor.start - top : 0
+      let loaded = false
       try {
-        if (await props.onLoadOlder()) {
-          // Keep the reader's place: the row that was at the top stays at the top.
-          const index = props.rows.findIndex((r) => r.key === anchorKey)
-          if (index > 0) virtualizer.scrollToIndex(index, { align: 'start' })
-        }
+        loaded = await props.onLoadOlder()
       } finally {
         loadingOlder = false
       }
+      if (!loaded || !anchorKey) return
+      requestAnimationFrame(() => {
+        const index = props.rows.findIndex((r) => r.key === anchorKey)
+        const target = index >= 0 ? virtualizer.getOffsetForIndex(index, 'start') : undefined
+        if (target) virtualizer.scrollToOffset(Math.max(0, target[0] - offset))
+        // Still near the top (a short page, or a fast fling): keep loading without waiting for another scroll event.
+        requestAnimationFrame(() => void onScroll())
+      })
     }
   }
 

@@ -11,6 +11,9 @@ import { unreadMentions } from '../../chat/notifications'
 
 const WORKSPACE_KEY = 'parley.workspace'
 
+// Timestamps arrive as ISO strings over the socket and the cache, and as Date objects from Eden's REST client.
+const activity = (c: ConversationSummary) => new Date(c.lastMessageAt ?? c.createdAt).getTime()
+
 /** Workspace switcher and the conversation list: pinned first, then channels, DMs and groups, lounges. */
 export function Sidebar(props: { me: string; displayName: string }) {
   const navigate = useNavigate()
@@ -31,7 +34,7 @@ export function Sidebar(props: { me: string; displayName: string }) {
   const visible = createMemo(() =>
     Object.values(chat.conversations)
       .filter((c) => c.kind !== 'channel' || c.workspaceId === workspaceId())
-      .sort((a, b) => (b.lastMessageAt ?? b.createdAt).localeCompare(a.lastMessageAt ?? a.createdAt)),
+      .sort((a, b) => activity(b) - activity(a)),
   )
   const section = (test: (c: ConversationSummary) => boolean) => visible().filter((c) => !c.me.pinned && test(c))
   const pinned = () => visible().filter((c) => c.me.pinned)
