@@ -12,6 +12,7 @@ const ConversationView = lazy(() => import('./routes/chat/conversation'))
 const Account = lazy(() => import('./routes/home'))
 const Login = lazy(() => import('./routes/login'))
 const Join = lazy(() => import('./routes/join'))
+const Admin = lazy(() => import('./routes/admin'))
 const Register = lazy(() => import('./routes/register'))
 const VerifyEmail = lazy(() => import('./routes/verify-email'))
 const ForgotPassword = lazy(() => import('./routes/password').then((m) => ({ default: m.ForgotPassword })))
@@ -30,6 +31,7 @@ render(
       <Route path="/account" component={Account} />
       <Route path="/login" component={Login} />
       <Route path="/join/:code" component={Join} />
+      <Route path="/admin" component={Admin} />
       <Route path="/register" component={Register} />
       <Route path="/verify-email" component={VerifyEmail} />
       <Route path="/forgot-password" component={ForgotPassword} />

@@ -118,6 +118,9 @@ export default function Home() {
       </ul>
       <div class="links">
         <A href="/">Back to chat</A>
+        <Show when={user()?.role === 'admin'}>
+          <A href="/admin">Administration</A>
+        </Show>
         <button
           class="secondary"
           onClick={() =>

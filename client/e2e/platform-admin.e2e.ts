@@ -1,0 +1,34 @@
+// Runs after auth.e2e.ts (files run in name order): that file registers the first account, the admin, through the UI.
+import { expect, test } from '@playwright/test'
+import { ADMIN, adminToken, createAccount, request } from './api'
+
+test('an administrator finds a person, disables them (they can no longer sign in), and reads the audit log', async ({ page }) => {
+  await adminToken() // the admin account exists (registered by the UI test or here)
+  const target = await createAccount('adminee')
+  await page.goto('/login?next=/admin')
+  await page.getByLabel('Email or username').fill(ADMIN.username)
+  await page.getByLabel('Password').fill(ADMIN.password)
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  await expect(page.getByRole('heading', { name: 'Administration' })).toBeVisible()
+
+  await page.getByRole('searchbox', { name: 'Search people' }).fill(target.username)
+  const row = page.getByRole('row', { name: new RegExp(target.username) })
+  await expect(row).toHaveCount(1)
+  await row.getByRole('button', { name: 'Disable' }).click()
+  await expect(row.getByRole('cell', { name: 'Disabled' })).toBeVisible()
+  const login = await request('POST', '/auth/login', { body: { login: target.username, password: target.password } })
+  expect(login.status).toBe(403)
+
+  await page.getByRole('tab', { name: 'Audit log' }).click()
+  await expect(page.getByRole('tabpanel', { name: 'Audit log' }).getByRole('cell', { name: /disable/i }).first()).toBeVisible()
+})
+
+test('the administration page refuses people who are not administrators', async ({ page }) => {
+  const someone = await createAccount('notadmin')
+  await page.goto('/login?next=/admin')
+  await page.getByLabel('Email or username').fill(someone.username)
+  await page.getByLabel('Password').fill(someone.password)
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  await expect(page.getByText('Only platform administrators can open this page.')).toBeVisible()
+  await expect(page.getByRole('tab')).toHaveCount(0)
+})
