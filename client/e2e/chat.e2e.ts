@@ -139,6 +139,37 @@ test('an invite link made in the app lets a newcomer join the workspace after si
   }
 })
 
+test('stories: one posts a text story, the other sees it as new, views it and replies into their DM', async ({ browser }) => {
+  const ann = await person('storyann')
+  const bob = await person('storybob')
+  await sharedChannel(ann, bob)
+  const annSide = await openAs(browser, ann)
+  try {
+    await annSide.page.getByRole('button', { name: 'Add a story' }).click()
+    const dialog = annSide.page.getByRole('dialog', { name: 'New story' })
+    await dialog.getByLabel(/Text/).fill('Shipping the new release today 🚀')
+    await dialog.getByRole('button', { name: 'Share story' }).click()
+    await expect(annSide.page.getByRole('button', { name: `${ann.account.displayName}'s story` })).toBeVisible()
+  } finally {
+    await annSide.context.close()
+  }
+  const bobSide = await openAs(browser, bob)
+  try {
+    const page = bobSide.page
+    await page.getByRole('button', { name: `${ann.account.displayName}'s story, new` }).click()
+    const viewer = page.getByRole('dialog', { name: `${ann.account.displayName}'s story` })
+    await expect(viewer.getByText('Shipping the new release today')).toBeVisible()
+    await viewer.getByRole('textbox', { name: 'Reply to the story' }).fill('Congrats!')
+    await viewer.getByRole('button', { name: 'Send' }).click()
+    await expect(page).toHaveURL(/\/c\//)
+    await expect(timeline(page).getByText('Congrats!')).toBeVisible()
+    // Viewed: the ring no longer says new.
+    await expect(page.getByRole('button', { name: `${ann.account.displayName}'s story`, exact: true })).toBeVisible()
+  } finally {
+    await bobSide.context.close()
+  }
+})
+
 test('offline outbox: three messages sent offline, a reload in between, each delivered exactly once', async ({ browser }) => {
   const ann = await person('annoff')
   const bob = await person('boboff')

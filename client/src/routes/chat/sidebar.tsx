@@ -5,6 +5,7 @@ import { api, call } from '../../api/client'
 import { chat, conversationTitle } from '../../chat/store'
 import { refreshConversations } from '../../chat/sync'
 import { BrowseDialog } from './browse-dialog'
+import { StoriesBar } from './stories'
 import { InviteDialog } from './invite-dialog'
 import { NewConversationDialog, type DialogKind } from './new-conversation'
 import { unreadMentions } from '../../chat/notifications'
@@ -68,6 +69,7 @@ export function Sidebar(props: { me: string; displayName: string }) {
           Create a workspace
         </button>
       </Show>
+      <StoriesBar me={props.me} />
       <Section title="Pinned" items={pinned()} />
       <Section title="Channels" items={section((c) => c.kind === 'channel')} onAdd={workspaceId() ? () => setDialog('channel') : undefined} addLabel="New channel" onBrowse={workspaceId() ? () => setDialog('browse') : undefined} browseLabel="Browse channels" />
       <Section title="Direct messages" items={section((c) => c.kind === 'dm' || c.kind === 'group')} onAdd={() => setDialog('dm')} addLabel="New message" />
