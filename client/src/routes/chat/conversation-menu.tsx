@@ -35,10 +35,10 @@ export function ConversationMenu(props: { conversation: ConversationSummary }) {
   return (
     <div class="conversation-menu">
       <button type="button" class="secondary small" aria-haspopup="menu" aria-expanded={open()} onClick={() => setOpen(!open())}>
-        ⋯ <span class="visually-hidden">Conversation settings</span>
+        ⋯ <span class="visually-hidden">Conversation options</span>
       </button>
       <Show when={open()}>
-        <div class="menu-popover" role="menu" aria-label="Conversation settings" onKeyDown={(e) => e.key === 'Escape' && setOpen(false)}>
+        <div class="menu-popover" role="menu" aria-label="Conversation options" onKeyDown={(e) => e.key === 'Escape' && setOpen(false)}>
           <label class="menu-row">
             Notify me about
             <select value={props.conversation.me.notificationLevel} onChange={(e) => void update({ notificationLevel: e.currentTarget.value as 'all' | 'mentions' | 'none' })}>

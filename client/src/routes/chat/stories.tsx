@@ -26,7 +26,7 @@ export function StoriesBar(props: { me: string }) {
           <li>
             <button type="button" class="story-avatar add" aria-label="Add a story" onClick={() => setCreating(true)}>
               <span class="ring">+</span>
-              <span class="story-name">Your story</span>
+              <span class="story-name">Add story</span>
             </button>
           </li>
         </Show>
