@@ -2,9 +2,9 @@
  * Forwarding cost of the media process: CPU per forwarded stream and how many consumers one
  * mediasoup worker sustains, with 1 and 2 workers.
  *
- *   bun bench/media-forwarding.ts [--write] [--levels 200,400,800,1600] [--window 5]
+ *   bun bench/media-forwarding.ts [--write] [--levels 200,400,800,1600] [--window 5] [--workers 1,2]
  *
- * One room per worker; in each an ffmpeg-fed producer pair (Opus tone + VP8 test pattern at 400 kbps)
+ * One room per worker; in each an ffmpeg-fed producer pair (Opus tone + VP8 test pattern, 320×180 at 15 fps, 300 kbps)
  * over comedia PlainTransports; consumer peers each get a recv PlainTransport sending to UDP sockets
  * in this process, counted per consumer (SSRC). At each level: worker CPU (from /proc) over the window,
  * forwarded packets/s, and what every consumer got against the best-served consumer of its producer.
@@ -29,6 +29,7 @@ const { values: args } = parseArgs({
     write: { type: 'boolean', default: false },
     levels: { type: 'string', default: '200,400,800,1600' },
     window: { type: 'string', default: '5' },
+    workers: { type: 'string', default: '1,2' },
   },
 })
 const levels = args.levels.split(',').map(Number)
@@ -42,12 +43,16 @@ interface Row {
   workers: number
   consumers: number
   cpuPercent: number[]
+  /** The Bun process driving the workers (signaling, events from the workers). */
+  mediaCpuPercent: number
   perStreamPercent: number
   packetsPerSecond: number
   microsPerPacket: number
   /** Packets that reached this process / what the best-served consumer of the same producer got, times consumers. */
   delivered: number
   sustained: boolean
+  /** Set when media stopped answering while this level was being set up. */
+  failure?: string
 }
 
 type Sink = Awaited<ReturnType<typeof rtpReceiver>>
@@ -86,6 +91,20 @@ async function measure(workers: number): Promise<Row[]> {
 
   const rows: Row[] = []
   let peers = 0
+  try {
+    await ramp()
+  } catch (error) {
+    // A level media cannot set up (requests time out) ends this worker count's ramp; the table says so.
+    const reason = error instanceof Error ? error.message : String(error)
+    console.error(`workers=${workers}: ramp stopped at ${peers * 2} consumers: ${reason}; media said: ${media.stderrTail().slice(-600)}`)
+    rows.push({ workers, consumers: peers * 2, cpuPercent: [], mediaCpuPercent: 0, perStreamPercent: 0, packetsPerSecond: 0, microsPerPacket: 0, delivered: 0, sustained: false, failure: reason })
+  }
+  link.close()
+  for (const sink of sinks) sink.close()
+  await stopProcess(media.child, 10_000)
+  return rows
+
+  async function ramp(): Promise<void> {
   for (const level of levels) {
     // Each consumer peer takes the audio and the video: two consumers per peer.
     while (peers * 2 < level) {
@@ -107,11 +126,13 @@ async function measure(workers: number): Promise<Row[]> {
     }
     const before = snapshot()
     const cpu0 = pids.map((pid) => cpuSeconds(pid) ?? 0)
+    const mediaCpu0 = cpuSeconds(media.child.pid) ?? 0
     const started = performance.now()
     await Bun.sleep(windowSeconds * 1000)
     const after = snapshot()
     const elapsed = (performance.now() - started) / 1000
     const cpu = pids.map((pid, index) => ((cpuSeconds(pid) ?? 0) - cpu0[index]!) / elapsed)
+    const mediaCpu = ((cpuSeconds(media.child.pid) ?? 0) - mediaCpu0) / elapsed
     const got = [...producerOfSsrc].map(([ssrc, producerId]) => ({ producerId, packets: (after.get(ssrc) ?? 0) - (before.get(ssrc) ?? 0) }))
     let expected = 0
     let received = 0
@@ -125,6 +146,7 @@ async function measure(workers: number): Promise<Row[]> {
       workers,
       consumers: producerOfSsrc.size,
       cpuPercent: cpu.map((value) => value * 100),
+      mediaCpuPercent: mediaCpu * 100,
       perStreamPercent: (total * 100) / producerOfSsrc.size,
       packetsPerSecond: received / elapsed,
       microsPerPacket: (total * 1e6) / (received / elapsed),
@@ -133,32 +155,31 @@ async function measure(workers: number): Promise<Row[]> {
     }
     row.sustained = row.delivered >= 0.99 && cpu.every((value) => value < 0.9)
     rows.push(row)
-    console.log(`workers=${workers} consumers=${row.consumers} cpu=${cpu.map((value) => `${(value * 100).toFixed(0)}%`).join('+')} pps=${Math.round(row.packetsPerSecond)} delivered=${(row.delivered * 100).toFixed(1)}%`)
+    console.log(`workers=${workers} consumers=${row.consumers} cpu=${cpu.map((value) => `${(value * 100).toFixed(0)}%`).join('+')} media=${(mediaCpu * 100).toFixed(0)}% pps=${Math.round(row.packetsPerSecond)} delivered=${(row.delivered * 100).toFixed(1)}%`)
   }
-  link.close()
-  for (const sink of sinks) sink.close()
-  await stopProcess(media.child)
-  return rows
+  }
 }
 
 await runBench('media-forwarding', async () => {
-  const rows = [...(await measure(1)), ...(await measure(2))]
+  const rows: Row[] = []
+  for (const workers of args.workers.split(',').map(Number)) rows.push(...(await measure(workers)))
   const best = (workers: number) => Math.max(0, ...rows.filter((row) => row.workers === workers && row.sustained).map((row) => row.consumers))
   const machine = describeMachine('—')
   const table = markdownTable(rows, [
     { title: 'Workers', align: 'right', cell: (row) => String(row.workers) },
     { title: 'Consumers', align: 'right', cell: (row) => String(row.consumers) },
-    { title: 'Worker CPU (% of a core)', align: 'right', cell: (row) => row.cpuPercent.map((value) => value.toFixed(0)).join(' + ') },
-    { title: 'CPU per forwarded stream', align: 'right', cell: (row) => `${row.perStreamPercent.toFixed(3)} %` },
-    { title: 'Forwarded packets/s', align: 'right', cell: (row) => Math.round(row.packetsPerSecond).toLocaleString('en-US') },
-    { title: 'Worker CPU µs/packet', align: 'right', cell: (row) => row.microsPerPacket.toFixed(1) },
-    { title: 'Packets delivered', align: 'right', cell: (row) => `${(row.delivered * 100).toFixed(1)} %` },
-    { title: 'Sustained', cell: (row) => (row.sustained ? 'yes' : 'no') },
+    { title: 'Worker CPU (% of a core)', align: 'right', cell: (row) => row.cpuPercent.map((value) => value.toFixed(0)).join(' + ') || '—' },
+    { title: 'media process CPU (Bun)', align: 'right', cell: (row) => (row.failure ? '—' : `${row.mediaCpuPercent.toFixed(0)}`) },
+    { title: 'CPU per forwarded stream', align: 'right', cell: (row) => (row.failure ? '—' : `${row.perStreamPercent.toFixed(3)} %`) },
+    { title: 'Forwarded packets/s', align: 'right', cell: (row) => (row.failure ? '—' : Math.round(row.packetsPerSecond).toLocaleString('en-US')) },
+    { title: 'Worker CPU µs/packet', align: 'right', cell: (row) => (row.failure ? '—' : row.microsPerPacket.toFixed(1)) },
+    { title: 'Packets delivered', align: 'right', cell: (row) => (row.failure ? '—' : `${(row.delivered * 100).toFixed(1)} %`) },
+    { title: 'Sustained', cell: (row) => (row.failure ? `no: setting up this level failed (${row.failure})` : row.sustained ? 'yes' : 'no') },
   ])
   const section = [
     '## Media forwarding (`bench/media-forwarding.ts`)',
     '',
-    `${new Date().toISOString().slice(0, 10)}, ${describeRevision(ROOT)}, ${machine.cpus} × ${machine.cpuModel}, Bun ${machine.bun}; ${windowSeconds} s windows. One room per worker, an Opus + VP8 (400 kbps) producer pair fed by ffmpeg, consumers on PlainTransports to local UDP sockets.`,
+    `${new Date().toISOString().slice(0, 10)}, ${describeRevision(ROOT)}, ${machine.cpus} × ${machine.cpuModel}, Bun ${machine.bun}; ${windowSeconds} s windows. One room per worker, an Opus (64 kbps) + VP8 (320×180, 15 fps, 300 kbps) producer pair fed by ffmpeg, consumers on PlainTransports to local UDP sockets.`,
     '',
     table,
     '',

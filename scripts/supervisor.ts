@@ -1,6 +1,7 @@
 // Runs the whole stack in one terminal: Redis (unless one is given or already running), the API,
 // the worker and the media server, with prefixed output, restarts, and one clean Ctrl-C.
 // Started by `npm run up` (scripts/bootstrap.mjs) and by the Docker image; Bun has already loaded `.env`.
+import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { Subprocess } from 'bun'
@@ -150,10 +151,21 @@ async function announceWhenHealthy(child: Subprocess): Promise<void> {
   }
 }
 
+/**
+ * The API ⇄ media channel works out of the box: one MEDIA_SECRET shared by both (generated per run
+ * unless .env sets one) and the API's MEDIA_URL pointing at the media process this supervisor starts.
+ */
+function mediaLink(env: Record<string, string | undefined>): { MEDIA_SECRET: string; MEDIA_URL: string } {
+  const secret = env.MEDIA_SECRET?.trim() || randomBytes(24).toString('hex')
+  const host = env.MEDIA_HOST?.trim() || '127.0.0.1'
+  const target = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host
+  return { MEDIA_SECRET: secret, MEDIA_URL: env.MEDIA_URL?.trim() || `ws://${target}:${env.MEDIA_PORT?.trim() || '4000'}` }
+}
+
 async function main(): Promise<void> {
   const baseEnv: Record<string, string | undefined> = { ...process.env }
   const redisUrl = await resolveRedis(baseEnv)
-  const env = { ...baseEnv, REDIS_URL: redisUrl }
+  const env = { ...baseEnv, REDIS_URL: redisUrl, ...mediaLink(baseEnv) }
   for (const { name, entry } of PROCESSES) {
     if (shuttingDown) return
     if (!existsSync(join(ROOT, entry))) {

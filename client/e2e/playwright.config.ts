@@ -24,7 +24,9 @@ export default defineConfig({
     // Debian's Chromium: Playwright's own browser downloads are not available here.
     launchOptions: {
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      // Fake camera and microphone, permission prompts auto-accepted; with these two flags headless Chromium's
+      // getDisplayMedia also returns a fake 1280×720 screen without a picker (checked on Chromium 156).
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', '--autoplay-policy=no-user-gesture-required'],
     },
     trace: 'retain-on-failure',
     screenshot: 'only-on-failure',

@@ -1,6 +1,7 @@
-// The real stack the browser tests drive: a redis-server and `bun server/src/index.ts` serving the built client.
+// The real stack the browser tests drive: a redis-server, the media process and `bun server/src/index.ts` serving the built client.
 // Runs inside the Playwright runner (Node), so it uses node:child_process rather than Bun's APIs.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { connect, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -95,6 +96,7 @@ export async function startStack(): Promise<string> {
   const url = `http://127.0.0.1:${port}`
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-e2e-data-'))
   stack.dirs.push(dataDir)
+  const media = await startMedia(stack, dataDir)
   // Only what is listed reaches the API (no inherited variables, no .env file), like a deployment would configure it.
   const env: Record<string, string> = {
     ...Object.fromEntries(['PATH', 'HOME', 'TMPDIR'].flatMap((name) => (process.env[name] ? [[name, process.env[name]!]] : []))),
@@ -108,7 +110,12 @@ export async function startStack(): Promise<string> {
     JWT_SECRET: E2E_JWT_SECRET,
     // Every browser and helper request comes from 127.0.0.1; the sign-in budget has its own integration test.
     RATE_LIMIT_AUTH_PER_MINUTE: '100000',
+    // Tests seed long conversations over REST from one address and one user; the limits have their own tests.
+    RATE_LIMIT_IP_PER_MINUTE: '1000000',
+    RATE_LIMIT_USER_PER_MINUTE: '1000000',
     CLIENT_DIST_DIR: join(ROOT, 'client', 'dist'),
+    MEDIA_URL: media.url,
+    MEDIA_SECRET: media.secret,
   }
   const api = spawn('bun', ['--no-env-file', 'server/src/index.ts'], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'inherit'] })
   stack.children.push(api)
@@ -116,6 +123,25 @@ export async function startStack(): Promise<string> {
   await waitUntil(healthy, api, `the API on ${url}/health`)
   process.env[URL_ENV] = url
   return url
+}
+
+/** The media process (mediasoup SFU) the API relays call signaling to; one worker is plenty for three browsers. */
+async function startMedia(stack: Stack, dataDir: string): Promise<{ url: string; secret: string }> {
+  const port = await freePort()
+  const secret = randomBytes(24).toString('hex')
+  const env: Record<string, string> = {
+    ...Object.fromEntries(['PATH', 'HOME', 'TMPDIR'].flatMap((name) => (process.env[name] ? [[name, process.env[name]!]] : []))),
+    MEDIA_HOST: '127.0.0.1',
+    MEDIA_PORT: String(port),
+    MEDIA_SECRET: secret,
+    MEDIA_WORKERS: '1',
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'warn',
+  }
+  const media = spawn('bun', ['--no-env-file', 'media/src/index.ts'], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'inherit'] })
+  stack.children.push(media)
+  await waitUntil(() => fetch(`http://127.0.0.1:${port}/health`).then((response) => response.ok, () => false), media, `the media process on port ${port}`)
+  return { url: `ws://127.0.0.1:${port}`, secret }
 }
 
 /** Stops the API gracefully (SIGTERM), then redis; removes the temporary directories. */

@@ -68,7 +68,7 @@ describe('a room bigger than one router', () => {
       smallLink.close()
       await small.stop()
     }
-  })
+  }, 60_000)
 })
 
 describe('a mediasoup worker dies mid-call', () => {
@@ -93,7 +93,7 @@ describe('a mediasoup worker dies mid-call', () => {
     await link.link.request('doomed', undefined, 'createRoom', {})
     await join('doomed', 'victim')
     survivor.close()
-  })
+  }, 60_000)
 })
 
 describe('peers that go away', () => {

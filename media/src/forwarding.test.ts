@@ -76,7 +76,8 @@ describe('forwarding', () => {
         await link.link.request('room-fwd', peerId, 'resumeConsumer', { consumerId: offer.consumerId })
       }
       const [audioPt, videoPt] = ['audio', 'video'].map((kind) => offers.find((offer) => offer.kind === kind)!.rtpParameters.codecs[0]!.payloadType!)
-      await eventually(() => [receiver.count(audioPt), receiver.count(videoPt)], ([audio, video]) => audio! > 25 && video! > 25)
+      // Video starts at the producer's next keyframe (ffmpeg sends one every 10 frames); slow on a busy machine.
+      await eventually(() => [receiver.count(audioPt), receiver.count(videoPt)], ([audio, video]) => audio! > 25 && video! > 25, 45_000)
     }
 
     const stats = await link.link.request('room-fwd', 'bob', 'getStats', {})
@@ -88,7 +89,7 @@ describe('forwarding', () => {
     expect(bob.quality).toBe('720p')
     bobReceiver.close()
     carolReceiver.close()
-  })
+  }, 60_000)
 
   test('a hidden tile pauses its consumer and a visible one resumes it', async () => {
     const stats = async () => (await link.link.request('room-fwd', 'bob', 'getStats', {})).peers.find((peer) => peer.peerId === 'bob')!.consumers

@@ -35,6 +35,9 @@ const stopRegistration = redis
   ? startRegistration(redis, { prefix: config.redisPrefix, id: `${hostname()}:${process.pid}`, url, ttlSeconds: config.registrationTtlSeconds, load: () => media.load() }, log)
   : null
 
+// One failed async path must not end every call on this process: log it and keep serving.
+process.on('unhandledRejection', (error) => log.error('main() [unhandled rejection]', errorFields(error)))
+
 let closing = false
 async function shutdown(signal: string): Promise<void> {
   if (closing) return

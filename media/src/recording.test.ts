@@ -3,6 +3,8 @@ import { existsSync, statSync } from 'node:fs'
 import type { Subprocess } from 'bun'
 import { DEVICE, TestLink, eventually, feedFfmpeg, ffmpegRtpParameters, startMedia, type StartedMedia } from './test-kit'
 
+/** ffmpeg needs a VP8 keyframe before it writes anything; on a loaded machine that can take a while. */
+const SLOW = 60_000
 let media: StartedMedia
 let link: TestLink
 const feeders: Subprocess[] = []
@@ -48,7 +50,7 @@ describe('recording', () => {
     await expect(link.link.request('rec', undefined, 'startRecording', {})).rejects.toMatchObject({ code: 'RECORDING_ACTIVE' })
 
     // WebM clusters land about every second: wait for 100 KB rather than for a time.
-    await eventually(() => (existsSync(started.path) ? statSync(started.path).size : 0), (size) => size > 100_000, 30_000)
+    await eventually(() => (existsSync(started.path) ? statSync(started.path).size : 0), (size) => size > 100_000, 45_000)
     const stopped = await link.link.request('rec', undefined, 'stopRecording', {})
     expect(stopped.recordingId).toBe(started.recordingId)
     expect(stopped.bytes).toBe(statSync(started.path).size)
@@ -62,11 +64,11 @@ describe('recording', () => {
     // The file decodes end to end.
     const decode = Bun.spawn(['ffmpeg', '-v', 'error', '-i', started.path, '-f', 'null', '-'], { stdout: 'ignore', stderr: 'pipe' })
     expect(await decode.exited).toBe(0)
-  })
+  }, SLOW)
 
   test('closing a recorded room finalizes the file and says so', async () => {
     const started = await link.link.request('rec', undefined, 'startRecording', {})
-    await eventually(() => (existsSync(started.path) ? statSync(started.path).size : 0), (size) => size > 50_000, 30_000)
+    await eventually(() => (existsSync(started.path) ? statSync(started.path).size : 0), (size) => size > 50_000, 45_000)
     await link.link.request('rec', undefined, 'closeRoom', {})
     const notified = await link.waitFor('recordingStopped', (frame) => frame.notification.data.recordingId === started.recordingId)
     expect(notified.reason).toBe('room-closed')
@@ -74,5 +76,5 @@ describe('recording', () => {
     const probe = await ffprobe(started.path)
     expect(probe.streams).toHaveLength(2)
     expect(Number(probe.format.duration)).toBeGreaterThan(0.5)
-  })
+  }, SLOW)
 })

@@ -18,7 +18,10 @@ const SECOND_SIGINT_AFTER_MS = 2000
  * to each RTCP port this often keeps it listening without touching the media.
  */
 const KEEPALIVE_MS = 3000
-/** ffmpeg binds its sockets a moment after start and needs a keyframe to begin a video track. */
+/**
+ * ffmpeg binds its sockets a moment after start and needs a VP8 keyframe within its analysis window
+ * (8 s here) to learn the video size; without one it cannot write the file and exits (onFailed).
+ */
 const KEYFRAME_REQUESTS_MS = [300, 1000, 2000, 3500]
 /** Where ffmpeg listens: below Linux's ephemeral ports (32768+), where no OS-picked port lands. */
 const FFMPEG_PORTS = { min: 20000, max: 32000 }
@@ -30,6 +33,8 @@ export interface RecordingOptions {
   producers: types.Producer[]
   config: MediaConfig
   logger: Logger
+  /** ffmpeg ended without stop() (it could not start the file, or crashed): the recording is over. */
+  onFailed: (result: ResponseData<'stopRecording'>) => void
 }
 
 interface Track {
@@ -80,13 +85,17 @@ export class Recording {
       }
       writeFileSync(sdpPath, sdpFor(tracks))
       const ffmpeg = Bun.spawn(
-        ['ffmpeg', '-hide_banner', '-loglevel', 'error', '-protocol_whitelist', 'file,udp,rtp', '-analyzeduration', '2000000', '-fflags', '+genpts', '-i', sdpPath, '-map', '0', '-c', 'copy', '-cluster_time_limit', '1000', '-flush_packets', '1', '-y', path],
+        ['ffmpeg', '-hide_banner', '-loglevel', 'error', '-protocol_whitelist', 'file,udp,rtp', '-analyzeduration', '8000000', '-probesize', '20000000', '-fflags', '+genpts', '-i', sdpPath, '-map', '0', '-c', 'copy', '-cluster_time_limit', '1000', '-flush_packets', '1', '-y', path],
         { stdin: 'ignore', stdout: 'ignore', stderr: 'pipe' },
       )
       const recording = new Recording(id, path, sdpPath, tracks, ffmpeg, options.logger)
       await Promise.all(tracks.map(({ consumer }) => consumer.resume()))
       for (const delay of KEYFRAME_REQUESTS_MS) setTimeout(() => recording.#requestKeyFrames(), delay)
       await recording.#startKeepalive()
+      void ffmpeg.exited.then(() => {
+        if (recording.stopped) return
+        void recording.stop().then(options.onFailed)
+      })
       recording.#logger.info('start() [recording]', { path, tracks: tracks.length })
       return recording
     } catch (error) {

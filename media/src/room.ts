@@ -171,7 +171,17 @@ export class Room extends EventEmitter<RoomEvents> {
       await this.#routers.pipe(producer, peer.router, this.#routers.primary)
       return producer
     })))
-    const recording = await Recording.start({ roomId: this.id, router: this.#routers.primary, producers, config: this.#config, logger: this.#logger })
+    const recording = await Recording.start({
+      roomId: this.id,
+      router: this.#routers.primary,
+      producers,
+      config: this.#config,
+      logger: this.#logger,
+      onFailed: (result) => {
+        this.#logger.warn('startRecording() [ffmpeg ended early]', { recordingId: result.recordingId, bytes: result.bytes })
+        this.notify(null, { name: 'recordingStopped', data: { ...result, reason: 'failed' } })
+      },
+    })
     this.#recording = recording
     this.notify(null, { name: 'recordingStarted', data: { recordingId: recording.id, path: recording.path } })
     return { recordingId: recording.id, path: recording.path }

@@ -114,13 +114,14 @@ export class SignalingChannel {
     const queueKey = key(frame.roomId, frame.peerId ?? '')
     const previous = this.#queues.get(queueKey) ?? Promise.resolve()
     const run = previous.then(async () => {
+      let result: Awaited<ReturnType<typeof handleRequest>>
       try {
-        const result = await handleRequest(this.#media, { roomId: frame.roomId, peerId: frame.peerId, request: request.value })
-        this.#reply(ws, { id: frame.id, ok: true, data: result.data })
-        await result.after?.()
+        result = await handleRequest(this.#media, { roomId: frame.roomId, peerId: frame.peerId, request: request.value })
       } catch (error) {
-        this.#reply(ws, { id: frame.id, ok: false, error: this.#toError(error, request.value.name) })
+        return this.#reply(ws, { id: frame.id, ok: false, error: this.#toError(error, request.value.name) })
       }
+      this.#reply(ws, { id: frame.id, ok: true, data: result.data })
+      await result.after?.().catch((error: unknown) => this.#logger.warn('onMessage() [after reply failed]', { request: request.value.name, ...errorFields(error) }))
     })
     this.#queues.set(queueKey, run)
     await run

@@ -27,7 +27,7 @@ export async function startMedia(env: Record<string, string> = {}): Promise<Star
   let output = ''
   const child = Bun.spawn([process.execPath, join(ROOT, 'media/src/index.ts')], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', MEDIA_PORT: String(port), MEDIA_SECRET: SECRET, MEDIA_WORKERS: '2', DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...env },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', MEDIA_PORT: String(port), MEDIA_SECRET: SECRET, MEDIA_WORKERS: '2', DATA_DIR: dataDir, LOG_LEVEL: process.env.MEDIA_TEST_OUTPUT ? 'debug' : 'warn', ...env },
     stdout: 'pipe',
     stderr: 'pipe',
   })
@@ -55,6 +55,8 @@ export async function startMedia(env: Record<string, string> = {}): Promise<Star
     process: child,
     output: () => output,
     stop: async () => {
+      // MEDIA_TEST_OUTPUT=1 prints what the media process logged, to debug a failing test.
+      if (process.env.MEDIA_TEST_OUTPUT) console.error(output)
       child.kill('SIGTERM')
       await Promise.race([child.exited, Bun.sleep(10_000)])
       if (child.exitCode === null) child.kill('SIGKILL')
@@ -125,8 +127,9 @@ export function ffmpegCommand(kind: 'audio' | 'video', { ip, port, rtcpPort }: {
   const target = `rtp://${ip}:${port}?rtcpport=${rtcpPort ?? port}&pkt_size=1200`
   const args = kind === 'audio'
     ? ['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000', '-c:a', 'libopus', '-ac', '2', '-b:a', '64k', '-payload_type', '100', '-ssrc', String(AUDIO_SSRC)]
-    : ['-f', 'lavfi', '-i', 'testsrc=size=640x360:rate=25', '-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '400k', '-g', '25', '-pix_fmt', 'yuv420p', '-payload_type', '101', '-ssrc', String(VIDEO_SSRC)]
-  return ['ffmpeg', '-hide_banner', '-loglevel', 'error', '-re', ...args, '-f', 'rtp', target]
+    : ['-f', 'lavfi', '-i', 'testsrc=size=320x180:rate=15', '-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '300k', '-g', '10', '-pix_fmt', 'yuv420p', '-payload_type', '101', '-ssrc', String(VIDEO_SSRC)]
+  // -t: a feeder orphaned by a crashed test run stops on its own after 10 minutes.
+  return ['ffmpeg', '-hide_banner', '-loglevel', 'error', '-re', ...args, '-t', '600', '-f', 'rtp', target]
 }
 
 /** A UDP socket counting RTP packets per payload type and per SSRC (each consumer sends its own SSRC). */

@@ -249,7 +249,9 @@ export function markRead(conversationId: string): void {
   if ((lastReadSent.get(conversationId) ?? -1) >= seq && conversation.me.unreadCount === 0) return
   lastReadSent.set(conversationId, seq)
   setChat('conversations', conversationId, 'me', { lastReadSeq: Math.max(conversation.me.lastReadSeq, seq), unreadCount: 0 })
-  socket?.notify({ type: 'read', conversationId, seq })
+  // Over the socket when it is up; otherwise by REST, so a read made while connecting is not lost.
+  if (socket?.state() === 'online') socket.notify({ type: 'read', conversationId, seq })
+  else void call(() => api.conversations({ id: conversationId }).read.post({ seq })).catch(() => lastReadSent.delete(conversationId))
 }
 
 export function resetReadMarks(): void {

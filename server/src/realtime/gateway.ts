@@ -142,7 +142,9 @@ export function realtimeGateway(ctx: AppContext, hub: RealtimeHub) {
         return send(raw, { type: 'ack', ref: command.ref, for: 'resume' })
       }
       case 'call.signal': {
-        const state = states.get(raw)!
+        const state = states.get(raw)
+        // The socket closed while this frame waited for the rate limiter: nobody to answer.
+        if (!state) return
         state.signals ??= (event) => send(raw, event)
         return services.callSignals.handle(userId, state.signals, command)
       }

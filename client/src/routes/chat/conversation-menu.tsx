@@ -4,12 +4,15 @@ import type { ConversationSummary } from '../../../../server/src/features/conver
 import { api, call, type ApiError } from '../../api/client'
 import { upsertConversation } from '../../chat/store'
 import { refreshConversations } from '../../chat/sync'
+import { ModerationLogDialog, SlowModeControl } from './moderation'
 
 /** Per-conversation settings: notification level, mute, pin to the sidebar top, leave. */
 export function ConversationMenu(props: { conversation: ConversationSummary }) {
   const navigate = useNavigate()
   const [open, setOpen] = createSignal(false)
   const [error, setError] = createSignal<string | null>(null)
+  const [log, setLog] = createSignal(false)
+  const moderates = () => props.conversation.kind === 'lounge' && (props.conversation.me.role === 'owner' || props.conversation.me.role === 'moderator')
 
   async function update(change: { muted?: boolean; pinned?: boolean; notificationLevel?: 'all' | 'mentions' | 'none' }) {
     setError(null)
@@ -53,6 +56,12 @@ export function ConversationMenu(props: { conversation: ConversationSummary }) {
           <button type="button" role="menuitemcheckbox" aria-checked={props.conversation.me.pinned} class="secondary" onClick={() => void update({ pinned: !props.conversation.me.pinned })}>
             {props.conversation.me.pinned ? 'Unpin from sidebar' : 'Pin to sidebar'}
           </button>
+          <Show when={moderates()}>
+            <SlowModeControl conversationId={props.conversation.id} onError={setError} />
+            <button type="button" role="menuitem" class="secondary" onClick={() => setLog(true)}>
+              Moderation log
+            </button>
+          </Show>
           <Show when={props.conversation.kind !== 'dm'}>
             <button type="button" role="menuitem" class="danger" onClick={() => void leave()}>
               Leave
@@ -62,6 +71,9 @@ export function ConversationMenu(props: { conversation: ConversationSummary }) {
             <p class="inline-error" role="alert">{error()}</p>
           </Show>
         </div>
+      </Show>
+      <Show when={log()}>
+        <ModerationLogDialog conversationId={props.conversation.id} onClose={() => setLog(false)} />
       </Show>
     </div>
   )

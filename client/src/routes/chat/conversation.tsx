@@ -6,6 +6,7 @@ import { chat, conversationTitle, displayName, setChat } from '../../chat/store'
 import { loadNewer, loadOlder, loadThread, markRead, openConversation } from '../../chat/sync'
 import { Composer } from './composer'
 import { CallBanner, CallButtons } from './call-header'
+import { ConversationMenu } from './conversation-menu'
 import { buildRows, MessageList } from './message-list'
 import { MessageItem, PendingItem } from './message-item'
 
@@ -35,6 +36,10 @@ export default function ConversationView() {
   }))
   onCleanup(() => setChat('activeId', null))
 
+  // The sidebar may arrive after the messages (a fresh sign-in): read once both are here and the page is seen.
+  createEffect(on(() => [conversation()?.lastSeq, chat.messages[params.id]?.length] as const, ([lastSeq]) => {
+    if (lastSeq !== undefined && document.visibilityState === 'visible' && !chat.hasMoreAfter[params.id]) markRead(params.id)
+  }))
   const rows = createMemo(() =>
     buildRows(chat.messages[params.id] ?? [], chat.outbox.filter((i) => i.conversationId === params.id && !i.parentId), unreadFrom()),
   )
@@ -78,6 +83,7 @@ export default function ConversationView() {
           <button type="button" class="secondary small" aria-pressed={search.panel === 'pins'} onClick={() => setSearch({ panel: search.panel === 'pins' ? undefined : 'pins', thread: undefined })}>
             Pinned
           </button>
+          <Show when={conversation()}>{(current) => <ConversationMenu conversation={current()} />}</Show>
         </header>
         <CallBanner conversationId={params.id} />
         <MessageList

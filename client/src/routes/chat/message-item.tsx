@@ -7,6 +7,7 @@ import { command, discardPending, retryPending } from '../../chat/sync'
 import type { OutboxItem } from '../../offline/db'
 import { renderMarkdown } from '../../ui/markdown'
 import { Attachments } from './attachments'
+import { ModerateDialog } from './moderation'
 import { EMOJI } from './emoji'
 import { highlightIn } from './highlight'
 
@@ -36,6 +37,8 @@ export function MessageItem(props: { message: MessageView; grouped: boolean; me:
   const [editing, setEditing] = createSignal(false)
   const [picking, setPicking] = createSignal(false)
   const [failure, setFailure] = createSignal<string | null>(null)
+  const [moderating, setModerating] = createSignal(false)
+  const inLounge = () => chat.conversations[props.message.conversationId]?.kind === 'lounge'
   const mine = () => props.message.senderId === props.me
   const deleted = () => !!props.message.deletedAt
 
@@ -156,12 +159,20 @@ export function MessageItem(props: { message: MessageView; grouped: boolean; me:
           <button type="button" class="icon-button" aria-label={props.message.pinned ? 'Unpin message' : 'Pin message'} onClick={() => void togglePin()}>
             📌
           </button>
-          <Show when={mine() || props.canModerate}>
+          <Show when={mine() || (props.canModerate && !inLounge())}>
             <button type="button" class="icon-button danger" aria-label="Delete message" onClick={remove}>
               🗑
             </button>
           </Show>
+          <Show when={props.canModerate && inLounge() && !mine() && props.message.senderId}>
+            <button type="button" class="icon-button danger" aria-label="Moderate" onClick={() => setModerating(true)}>
+              ⚑
+            </button>
+          </Show>
         </div>
+        <Show when={moderating()}>
+          <ModerateDialog message={props.message} onClose={() => setModerating(false)} />
+        </Show>
         <Show when={picking()}>
           <div class="emoji-picker" role="menu" aria-label="Pick a reaction">
             <For each={EMOJI}>

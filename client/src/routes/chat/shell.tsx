@@ -10,6 +10,7 @@ import { unreadNotifications } from '../../chat/notifications'
 import { NotificationsPanel } from './notifications'
 import { SearchDialog } from './search'
 import { SettingsDialog } from './settings'
+import { CallLayer } from './call-layer'
 import { Sidebar } from './sidebar'
 
 /** The signed-in app: sidebar, the routed conversation, connection state and app-level prompts. */
@@ -114,6 +115,7 @@ export default function Shell(props: { children?: JSX.Element }) {
         <Show when={searching()}>
           <SearchDialog conversationId={currentConversation()} onClose={() => setSearching(false)} />
         </Show>
+        <CallLayer me={me()} myName={profile()?.displayName ?? ''} />
         <main id="main" class="conversation-area" tabindex="-1">
           {props.children}
         </main>
