@@ -80,6 +80,34 @@ test('two people chat in real time: send, typing, unread badge, edit, react, thr
   }
 })
 
+test('forward a message to a DM, and find a followed thread in the threads inbox', async ({ browser }) => {
+  const ann = await person('fwdann')
+  const bob = await person('fwdbob')
+  const channelId = await sharedChannel(ann, bob)
+  const dm = await request('POST', '/conversations', { token: ann.token, body: { kind: 'dm', userId: bob.userId } })
+  const root = await post(bob, channelId, 'release checklist for Friday')
+  expect((await request('POST', `/conversations/${channelId}/messages`, { token: ann.token, body: { content: 'I will take the changelog', parentId: root.id } })).status).toBe(201)
+  const { context, page } = await openAs(browser, ann)
+  try {
+    await openConversation(page, channelId)
+    const message = timeline(page).locator('article.message', { hasText: 'release checklist' })
+    await message.hover()
+    await message.getByRole('button', { name: 'Forward message' }).click()
+    const dialog = page.getByRole('dialog', { name: 'Forward message' })
+    await dialog.getByRole('checkbox', { name: bob.account.displayName }).check()
+    await dialog.getByRole('button', { name: 'Forward' }).click()
+    await expect.poll(async () => (await messages(bob, dm.body.id)).map((m) => m.content)).toContain('release checklist for Friday')
+
+    // Ann replied in the thread, so she follows it: it is in her threads inbox and opens the thread.
+    await page.getByRole('button', { name: 'Threads' }).click()
+    const inbox = page.getByRole('complementary', { name: 'Threads' })
+    await inbox.getByRole('button', { name: /release checklist for Friday/ }).click()
+    await expect(page.getByRole('complementary', { name: 'Thread' }).getByText('I will take the changelog')).toBeVisible()
+  } finally {
+    await context.close()
+  }
+})
+
 test('direct messages show "Seen" once the other person has read', async ({ browser }) => {
   const ann = await person('seenann')
   const bob = await person('seenbob')

@@ -7,6 +7,7 @@ import { command, discardPending, retryPending } from '../../chat/sync'
 import type { OutboxItem } from '../../offline/db'
 import { renderMarkdown } from '../../ui/markdown'
 import { Attachments } from './attachments'
+import { ForwardDialog } from './forward-dialog'
 import { ModerateDialog } from './moderation'
 import { EMOJI } from './emoji'
 import { highlightIn } from './highlight'
@@ -38,6 +39,7 @@ export function MessageItem(props: { message: MessageView; grouped: boolean; me:
   const [picking, setPicking] = createSignal(false)
   const [failure, setFailure] = createSignal<string | null>(null)
   const [moderating, setModerating] = createSignal(false)
+  const [forwarding, setForwarding] = createSignal(false)
   const inLounge = () => chat.conversations[props.message.conversationId]?.kind === 'lounge'
   const mine = () => props.message.senderId === props.me
   const deleted = () => !!props.message.deletedAt
@@ -64,6 +66,7 @@ export function MessageItem(props: { message: MessageView; grouped: boolean; me:
     if (event.target !== event.currentTarget || deleted()) return
     if (event.key === 'e' && mine()) setEditing(true)
     else if (event.key === 'r' && !props.inThread) props.onOpenThread?.(props.message.id)
+    else if (event.key === 'f') setForwarding(true)
     else if (event.key === 'Delete' && (mine() || props.canModerate)) remove()
     else return
     event.preventDefault()
@@ -156,6 +159,9 @@ export function MessageItem(props: { message: MessageView; grouped: boolean; me:
               ✎
             </button>
           </Show>
+          <button type="button" class="icon-button" aria-label="Forward message" onClick={() => setForwarding(true)}>
+            ➦
+          </button>
           <button type="button" class="icon-button" aria-label={props.message.pinned ? 'Unpin message' : 'Pin message'} onClick={() => void togglePin()}>
             📌
           </button>
@@ -170,6 +176,9 @@ export function MessageItem(props: { message: MessageView; grouped: boolean; me:
             </button>
           </Show>
         </div>
+        <Show when={forwarding()}>
+          <ForwardDialog message={props.message} onClose={() => setForwarding(false)} />
+        </Show>
         <Show when={moderating()}>
           <ModerateDialog message={props.message} onClose={() => setModerating(false)} />
         </Show>

@@ -10,6 +10,7 @@ import { unreadNotifications } from '../../chat/notifications'
 import { NotificationsPanel } from './notifications'
 import { SearchDialog } from './search'
 import { SettingsDialog } from './settings'
+import { ThreadsInbox } from './threads-inbox'
 import { CallLayer } from './call-layer'
 import { Sidebar } from './sidebar'
 
@@ -21,6 +22,7 @@ export default function Shell(props: { children?: JSX.Element }) {
   const [searching, setSearching] = createSignal(new URLSearchParams(location.search).has('search'))
   const [notificationsOpen, setNotificationsOpen] = createSignal(new URLSearchParams(location.search).get('panel') === 'notifications')
   const [settingsOpen, setSettingsOpen] = createSignal(false)
+  const [threadsOpen, setThreadsOpen] = createSignal(false)
   const currentConversation = () => /^\/c\/([^/]+)/.exec(location.pathname)?.[1]
   const onKey = (event: KeyboardEvent) => {
     if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === 'k') {
@@ -91,6 +93,9 @@ export default function Shell(props: { children?: JSX.Element }) {
               <span class="count" aria-hidden="true">{unreadNotifications() > 99 ? '99+' : unreadNotifications()}</span>
             </Show>
           </button>
+          <button type="button" class="secondary small" aria-expanded={threadsOpen()} onClick={() => { setNotificationsOpen(false); setThreadsOpen(!threadsOpen()) }}>
+            Threads
+          </button>
           <button type="button" class="secondary small" onClick={() => setSettingsOpen(true)}>
             Settings
           </button>
@@ -108,6 +113,9 @@ export default function Shell(props: { children?: JSX.Element }) {
         </Show>
         <Show when={notificationsOpen()}>
           <NotificationsPanel onClose={() => setNotificationsOpen(false)} />
+        </Show>
+        <Show when={threadsOpen()}>
+          <ThreadsInbox onClose={() => setThreadsOpen(false)} />
         </Show>
         <Show when={settingsOpen()}>
           <SettingsDialog onClose={() => setSettingsOpen(false)} />
