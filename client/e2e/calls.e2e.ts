@@ -2,7 +2,7 @@ import { expect, test, type Page } from '@playwright/test'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { request } from './api'
-import { openAs, person, type Person } from './chat-kit'
+import { openAs, person, sharedChannel, type Person } from './chat-kit'
 import { ROOT } from './stack'
 
 // Three real browsers in one video call through the PWA, media through the real mediasoup process.
@@ -57,22 +57,6 @@ async function expectSeesAll(page: Page, others: Person[]): Promise<void> {
   }
 }
 
-/** Three people in one workspace channel. */
-async function channelOfThree(owner: Person, members: Person[]): Promise<string> {
-  const name = `call-${Date.now().toString(36)}`
-  const workspace = await request('POST', '/workspaces', { token: owner.token, body: { name: `Team ${name}` } })
-  expect(workspace.status).toBe(201)
-  const channel = await request('POST', '/conversations', { token: owner.token, body: { kind: 'channel', workspaceId: workspace.body.id, name } })
-  expect(channel.status).toBe(201)
-  const invite = await request('POST', `/workspaces/${workspace.body.id}/invites`, { token: owner.token, body: { kind: 'link' } })
-  expect(invite.status).toBe(201)
-  for (const member of members) {
-    expect((await request('POST', `/invites/${invite.body.code}/accept`, { token: member.token })).status).toBe(200)
-    expect((await request('POST', `/conversations/${channel.body.id}/join`, { token: member.token })).status).toBe(200)
-  }
-  return channel.body.id
-}
-
 function callView(page: Page) {
   return page.getByTestId('call-view')
 }
@@ -90,7 +74,7 @@ test('three browsers in one video call: media both ways, mute, screen share, rel
   test.setTimeout(240_000)
   mkdirSync(SCREENSHOTS, { recursive: true })
   const [ann, ben, cat] = [await person('ann'), await person('ben'), await person('cat')]
-  const channelId = await channelOfThree(ann, [ben, cat])
+  const channelId = await sharedChannel(ann, [ben, cat], `call-${Date.now().toString(36)}`)
   const sides = [await openAs(browser, ann, { width: 1440, height: 900 }), await openAs(browser, ben, { width: 1440, height: 900 }), await openAs(browser, cat, { width: 1440, height: 900 })]
   const [a, b, c] = sides.map((side) => side.page) as [Page, Page, Page]
   try {

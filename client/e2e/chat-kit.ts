@@ -15,16 +15,18 @@ export async function person(label: string): Promise<Person> {
   return { account, token: login.body.accessToken, userId: login.body.user.id }
 }
 
-/** Two people in one workspace channel; returns the channel id. */
-export async function sharedChannel(owner: Person, member: Person, name = `room-${Date.now().toString(36)}`): Promise<string> {
+/** People in one workspace channel (the owner creates it, the others join by link); returns the channel id. */
+export async function sharedChannel(owner: Person, members: Person | Person[], name = `room-${Date.now().toString(36)}`): Promise<string> {
   const workspace = await request('POST', '/workspaces', { token: owner.token, body: { name: `Team ${name}` } })
   expect(workspace.status).toBe(201)
   const channel = await request('POST', '/conversations', { token: owner.token, body: { kind: 'channel', workspaceId: workspace.body.id, name } })
   expect(channel.status).toBe(201)
   const invite = await request('POST', `/workspaces/${workspace.body.id}/invites`, { token: owner.token, body: { kind: 'link' } })
   expect(invite.status).toBe(201)
-  expect((await request('POST', `/invites/${invite.body.code}/accept`, { token: member.token })).status).toBe(200)
-  expect((await request('POST', `/conversations/${channel.body.id}/join`, { token: member.token })).status).toBe(200)
+  for (const member of Array.isArray(members) ? members : [members]) {
+    expect((await request('POST', `/invites/${invite.body.code}/accept`, { token: member.token })).status).toBe(200)
+    expect((await request('POST', `/conversations/${channel.body.id}/join`, { token: member.token })).status).toBe(200)
+  }
   return channel.body.id
 }
 
