@@ -198,6 +198,39 @@ test('stories: one posts a text story, the other sees it as new, views it and re
   }
 })
 
+test('a voice message recorded in the composer plays for the other person and can be transcribed; a conversation summary works without an AI provider', async ({ browser }) => {
+  test.setTimeout(120_000)
+  const ann = await person('voiceann')
+  const bob = await person('voicebob')
+  const channelId = await sharedChannel(ann, bob)
+  for (const text of ['The launch moves to Thursday because the database migration needs another review.', 'Marketing needs the final screenshots by Wednesday noon.', 'I can review the migration tomorrow morning.']) await post(ann, channelId, text)
+  const annSide = await openAs(browser, ann)
+  const bobSide = await openAs(browser, bob)
+  try {
+    await openConversation(annSide.page, channelId)
+    await annSide.page.getByRole('button', { name: 'Record a voice message' }).click()
+    const recorder = annSide.page.getByRole('group', { name: 'Voice message' })
+    await expect(recorder).toContainText('Recording 0:02', { timeout: 15_000 })
+    await recorder.getByRole('button', { name: 'Send' }).click()
+    await expect(recorder).toHaveCount(0, { timeout: 20_000 })
+
+    await openConversation(bobSide.page, channelId)
+    const voice = timeline(bobSide.page).locator('article.message', { hasText: 'Voice message' })
+    await expect(voice.locator('audio')).toBeVisible()
+    await voice.getByRole('button', { name: 'Transcribe' }).click()
+    await expect(voice.getByText(/^Transcript:/)).toBeVisible({ timeout: 60_000 })
+
+    await bobSide.page.getByRole('button', { name: 'Conversation options' }).click()
+    await bobSide.page.getByRole('menuitem', { name: 'Summarize' }).click()
+    const summary = bobSide.page.getByRole('dialog', { name: 'Summary' })
+    await expect(summary.getByText(/picked by TextRank/)).toBeVisible()
+    await expect(summary.locator('.summary-text')).toContainText(/migration/)
+  } finally {
+    await annSide.context.close()
+    await bobSide.context.close()
+  }
+})
+
 test('offline outbox: three messages sent offline, a reload in between, each delivered exactly once', async ({ browser }) => {
   const ann = await person('annoff')
   const bob = await person('boboff')

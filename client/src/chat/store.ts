@@ -18,6 +18,8 @@ export interface ChatState {
   presence: Record<string, PresenceStatus>
   /** DMs and groups: conversationId → userId → how far they have read (read receipts). */
   receipts: Record<string, Record<string, number>>
+  /** Voice message transcripts by message id, as they finish. */
+  transcripts: Record<string, { status: 'pending' | 'done' | 'failed'; text: string }>
   /** conversationId → userId → when the indicator expires (ms). */
   typing: Record<string, Record<string, number>>
   outbox: OutboxItem[]
@@ -35,6 +37,7 @@ const [state, setState] = createStore<ChatState>({
   presence: {},
   typing: {},
   receipts: {},
+  transcripts: {},
   outbox: [],
   activeId: null,
 })
@@ -138,6 +141,9 @@ export function applyEvent(event: ServerEvent, me: string): MessageView[] {
       if (state.conversations[event.conversationId]) {
         setState('conversations', event.conversationId, 'me', { lastReadSeq: event.lastReadSeq, unreadCount: event.unreadCount })
       }
+      return []
+    case 'message.transcribed':
+      setState('transcripts', event.transcript.messageId, { status: event.transcript.status, text: event.transcript.text })
       return []
     case 'read.receipt':
       setState('receipts', event.conversationId, (current) => ({ ...current, [event.userId]: Math.max(current?.[event.userId] ?? 0, event.lastReadSeq) }))

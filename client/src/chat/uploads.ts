@@ -62,9 +62,9 @@ async function authorized(send: () => Promise<XhrResult>): Promise<XhrResult> {
 }
 
 /** Uploads one file, reporting bytes sent; resumable in chunks when large. Abort with the signal. */
-export async function uploadFile(file: File, onProgress: (fraction: number) => void, signal: AbortSignal): Promise<UploadedFile> {
+export async function uploadFile(file: File, onProgress: (fraction: number) => void, signal: AbortSignal, options: { voice?: boolean } = {}): Promise<UploadedFile> {
   if (file.size <= SIMPLE_MAX_BYTES) {
-    const result = await authorized(() => xhr('POST', `/files?name=${encodeURIComponent(file.name || 'file')}`, file, { 'content-type': file.type && !file.type.includes('json') ? file.type : 'application/octet-stream' }, (sent) => onProgress(sent / Math.max(1, file.size)), signal))
+    const result = await authorized(() => xhr('POST', `/files?name=${encodeURIComponent(file.name || 'file')}${options.voice ? '&voice=true' : ''}`, file, { 'content-type': file.type && !file.type.includes('json') ? file.type : 'application/octet-stream' }, (sent) => onProgress(sent / Math.max(1, file.size)), signal))
     onProgress(1)
     return result.body as UploadedFile
   }

@@ -4,6 +4,7 @@ import { chat } from '../../chat/store'
 import { realtime, sendMessage } from '../../chat/sync'
 import { EMOJI } from './emoji'
 import { uploadFile, UploadError } from '../../chat/uploads'
+import { VoiceRecorder } from './voice'
 
 interface PendingUpload {
   key: string
@@ -31,6 +32,7 @@ export function Composer(props: { conversationId: string; parentId?: string; pla
   const [emojiOpen, setEmojiOpen] = createSignal(false)
   const [uploads, setUploads] = createSignal<PendingUpload[]>([])
   const [dragging, setDragging] = createSignal(false)
+  const [recording, setRecording] = createSignal(false)
   let filePicker!: HTMLInputElement
   const uploading = () => uploads().some((u) => !u.fileId && !u.error)
 
@@ -147,6 +149,9 @@ export function Composer(props: { conversationId: string; parentId?: string; pla
         addFiles(e.dataTransfer.files)
       }}
     >
+      <Show when={recording()}>
+        <VoiceRecorder conversationId={props.conversationId} parentId={props.parentId} onClose={() => setRecording(false)} />
+      </Show>
       <Show when={uploads().length > 0}>
         <ul class="upload-list" aria-label="Attachments">
           <For each={uploads()}>
@@ -192,6 +197,9 @@ export function Composer(props: { conversationId: string; parentId?: string; pla
         </button>
         <button type="button" class="icon-button" aria-label="Attach files" disabled={!!props.disabled} onClick={() => filePicker.click()}>
           📎
+        </button>
+        <button type="button" class="icon-button" aria-label="Record a voice message" disabled={!!props.disabled || recording()} onClick={() => setRecording(true)}>
+          🎤
         </button>
         <input ref={filePicker} type="file" multiple hidden aria-hidden="true" onChange={(e) => { addFiles(e.currentTarget.files ?? []); e.currentTarget.value = '' }} />
         <textarea

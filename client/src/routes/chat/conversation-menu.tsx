@@ -5,6 +5,7 @@ import { api, call, type ApiError } from '../../api/client'
 import { upsertConversation } from '../../chat/store'
 import { refreshConversations } from '../../chat/sync'
 import { ModerationLogDialog, SlowModeControl } from './moderation'
+import { SummaryDialog } from './summary-dialog'
 
 /** Per-conversation settings: notification level, mute, pin to the sidebar top, leave. */
 export function ConversationMenu(props: { conversation: ConversationSummary }) {
@@ -12,6 +13,7 @@ export function ConversationMenu(props: { conversation: ConversationSummary }) {
   const [open, setOpen] = createSignal(false)
   const [error, setError] = createSignal<string | null>(null)
   const [log, setLog] = createSignal(false)
+  const [summarizing, setSummarizing] = createSignal(false)
   const moderates = () => props.conversation.kind === 'lounge' && (props.conversation.me.role === 'owner' || props.conversation.me.role === 'moderator')
 
   async function update(change: { muted?: boolean; pinned?: boolean; notificationLevel?: 'all' | 'mentions' | 'none' }) {
@@ -56,6 +58,9 @@ export function ConversationMenu(props: { conversation: ConversationSummary }) {
           <button type="button" role="menuitemcheckbox" aria-checked={props.conversation.me.pinned} class="secondary" onClick={() => void update({ pinned: !props.conversation.me.pinned })}>
             {props.conversation.me.pinned ? 'Unpin from sidebar' : 'Pin to sidebar'}
           </button>
+          <button type="button" role="menuitem" class="secondary" onClick={() => { setOpen(false); setSummarizing(true) }}>
+            Summarize
+          </button>
           <Show when={moderates()}>
             <SlowModeControl conversationId={props.conversation.id} onError={setError} />
             <button type="button" role="menuitem" class="secondary" onClick={() => setLog(true)}>
@@ -71,6 +76,9 @@ export function ConversationMenu(props: { conversation: ConversationSummary }) {
             <p class="inline-error" role="alert">{error()}</p>
           </Show>
         </div>
+      </Show>
+      <Show when={summarizing()}>
+        <SummaryDialog conversationId={props.conversation.id} onClose={() => setSummarizing(false)} />
       </Show>
       <Show when={log()}>
         <ModerationLogDialog conversationId={props.conversation.id} onClose={() => setLog(false)} />

@@ -9,6 +9,7 @@ import { renderMarkdown } from '../../ui/markdown'
 import { Attachments } from './attachments'
 import { ForwardDialog } from './forward-dialog'
 import { ModerateDialog } from './moderation'
+import { Transcript } from './voice'
 import { EMOJI } from './emoji'
 import { highlightIn } from './highlight'
 
@@ -117,6 +118,9 @@ export function MessageItem(props: { message: MessageView; grouped: boolean; me:
         </Show>
         <Show when={!deleted() && (props.message.attachments?.length ?? 0) > 0}>
           <Attachments fileIds={props.message.attachments} />
+        </Show>
+        <Show when={!deleted() && props.message.type === 'voice'}>
+          <Transcript message={props.message} />
         </Show>
         <Show when={props.message.reactions.length > 0}>
           <div class="reactions" role="group" aria-label="Reactions">

@@ -56,9 +56,13 @@ export function sniff(bytes: Uint8Array, complete = false): SniffedType {
   if (ascii(bytes, 0, 'RIFF') && ascii(bytes, 8, 'WAVE')) return { mime: 'audio/wav', kind: 'audio', ext: 'wav' }
   if (ascii(bytes, 0, '%PDF-')) return { mime: 'application/pdf', kind: 'other', ext: 'pdf' }
   if (starts(bytes, [0x1a, 0x45, 0xdf, 0xa3])) {
-    // Matroska and WebM share EBML; the DocType says which (audio-only WebM is still served as video/webm).
-    const head = new TextDecoder('latin1').decode(bytes.slice(0, 64))
-    return head.includes('webm') ? { mime: 'video/webm', kind: 'video', ext: 'webm' } : { mime: 'video/x-matroska', kind: 'video', ext: 'mkv' }
+    // Matroska and WebM share EBML; the DocType says which. The Tracks element (near the start) names
+    // each track's codec: with audio codecs only (a browser's MediaRecorder voice note) it is audio.
+    const head = new TextDecoder('latin1').decode(bytes)
+    const webm = head.slice(0, 64).includes('webm')
+    const audioOnly = /A_(OPUS|VORBIS|AAC|MPEG|FLAC|PCM)/.test(head) && !/V_(VP8|VP9|AV1|MPEG4|MPEGH|THEORA|UNCOMPRESSED)/.test(head)
+    if (audioOnly) return webm ? { mime: 'audio/webm', kind: 'audio', ext: 'weba' } : { mime: 'audio/x-matroska', kind: 'audio', ext: 'mka' }
+    return webm ? { mime: 'video/webm', kind: 'video', ext: 'webm' } : { mime: 'video/x-matroska', kind: 'video', ext: 'mkv' }
   }
   if (ascii(bytes, 0, 'OggS')) {
     const head = new TextDecoder('latin1').decode(bytes.slice(0, 64))
