@@ -225,6 +225,14 @@ test('a voice message recorded in the composer plays for the other person and ca
     const summary = bobSide.page.getByRole('dialog', { name: 'Summary' })
     await expect(summary.getByText(/picked by TextRank/)).toBeVisible()
     await expect(summary.locator('.summary-text')).toContainText(/migration/)
+    await summary.press('Escape')
+
+    // LLM-only help says how to configure a provider instead of failing silently.
+    const first = timeline(bobSide.page).locator('article.message', { hasText: 'Marketing needs' })
+    await first.hover()
+    await first.getByRole('button', { name: 'AI: suggest replies, translate' }).click()
+    await first.getByRole('button', { name: 'Suggest replies', exact: true }).click()
+    await expect(first.getByRole('alert')).toContainText(/OPENAI_BASE_URL|provider/i)
   } finally {
     await annSide.context.close()
     await bobSide.context.close()

@@ -121,6 +121,12 @@ export async function declineIncoming(ringing: Ringing): Promise<void> {
   await call(() => api.calls({ id: ringing.call.id }).decline.post()).catch(() => undefined) // @NOTE: already over or answered elsewhere: nothing left to decline.
 }
 
+/** Turns recording of the running call on or off (the caller, the conversation owner or a workspace admin). */
+export async function setCallRecording(callId: string, on: boolean): Promise<void> {
+  const view = await call(() => api.calls({ id: callId }).recording.post({ on }))
+  setRunning(view.conversationId, view)
+}
+
 async function openSession(target: CallTarget, devices: { mic: boolean; camera: boolean }): Promise<void> {
   current()?.close()
   setPrejoin(null)

@@ -18,6 +18,8 @@ export interface ChatState {
   presence: Record<string, PresenceStatus>
   /** DMs and groups: conversationId → userId → how far they have read (read receipts). */
   receipts: Record<string, Record<string, number>>
+  /** Text another feature asks the conversation's composer to take (a suggested reply). */
+  composerInsert: { conversationId: string; text: string } | null
   /** Voice message transcripts by message id, as they finish. */
   transcripts: Record<string, { status: 'pending' | 'done' | 'failed'; text: string }>
   /** conversationId → userId → when the indicator expires (ms). */
@@ -38,6 +40,7 @@ const [state, setState] = createStore<ChatState>({
   typing: {},
   receipts: {},
   transcripts: {},
+  composerInsert: null,
   outbox: [],
   activeId: null,
 })

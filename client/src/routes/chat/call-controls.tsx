@@ -1,9 +1,10 @@
 import { createSignal, For, Show } from 'solid-js'
 import { createDeviceList } from '../../calls/devices'
 import type { CallSession } from '../../calls/session'
+import { setCallRecording } from '../../calls/store'
 
-/** Mute, camera, screen share, devices, leave / end for all. Every toggle is a button with aria-pressed. */
-export function CallControls(props: { session: CallSession; canEndForAll: boolean; onLeave(endForAll: boolean): void }) {
+/** Mute, camera, screen share, devices, record, leave / end for all. Every toggle is a button with aria-pressed. */
+export function CallControls(props: { session: CallSession; canEndForAll: boolean; recording: boolean; onLeave(endForAll: boolean): void }) {
   const local = () => props.session.local.state
   const [problem, setProblem] = createSignal<string | null>(null)
   const [devicesOpen, setDevicesOpen] = createSignal(false)
@@ -38,6 +39,13 @@ export function CallControls(props: { session: CallSession; canEndForAll: boolea
         ⚙️
         <span>Devices</span>
       </button>
+      {/* Who may end for all may record (workspace admins too; the server decides and answers 403 otherwise). */}
+      <Show when={props.canEndForAll}>
+        <button type="button" class="call-button" classList={{ on: props.recording }} aria-pressed={props.recording} aria-label={props.recording ? 'Stop recording' : 'Record the call'} onClick={() => run(props.recording ? 'stop recording' : 'start recording', () => setCallRecording(props.session.target.callId, !props.recording))}>
+          ⏺
+          <span>{props.recording ? 'Stop recording' : 'Record'}</span>
+        </button>
+      </Show>
       <button type="button" class="call-button leave" aria-label="Leave call" onClick={() => props.onLeave(false)}>
         📞
         <span>Leave</span>

@@ -33,6 +33,8 @@ export function CallView(props: { session: CallSession; me: string; myName: stri
   })
   const audioTracks = () => Object.values(remote().peers).flatMap((peer) => (peer.tracks.mic ? [peer.tracks.mic] : []))
   const canEndForAll = () => runningCalls[session().target.conversationId]?.startedBy === props.me || conversation()?.me.role === 'owner'
+  // The media notification, or the call's flag (set before this device joined).
+  const recording = () => session().recording() || Boolean(runningCalls[session().target.conversationId]?.recording)
 
   // Tiles are keyed by peer and source, so a mute or a new track updates a tile instead of redrawing its video.
   const byKey = createMemo(() => new Map(tiles().map((tile) => [tile.key, tile])))
@@ -66,7 +68,7 @@ export function CallView(props: { session: CallSession; me: string; myName: stri
     <section class="call-view" classList={{ hidden: props.hidden, speaker: layout() === 'speaker' }} aria-label={`Call in ${title()}`} data-testid="call-view">
       <header class="call-head">
         <h2>{title()}</h2>
-        <Show when={session().recording()}>
+        <Show when={recording()}>
           <span class="call-recording" role="status">● Recording</span>
         </Show>
         <span class="call-status" role="status" aria-live="polite" data-testid="call-status" data-status={session().status()}>
@@ -104,7 +106,7 @@ export function CallView(props: { session: CallSession; me: string; myName: stri
       <div class="call-audio" aria-hidden="true">
         <For each={audioTracks()}>{(track) => <RemoteAudio track={track} />}</For>
       </div>
-      <CallControls session={session()} canEndForAll={canEndForAll()} onLeave={leave} />
+      <CallControls session={session()} canEndForAll={canEndForAll()} recording={recording()} onLeave={leave} />
     </section>
   )
 }

@@ -1,6 +1,8 @@
 import { createEffect, createMemo, createSignal, For, on, Show } from 'solid-js'
 import type { UserRef } from '../../../../server/src/features/conversations/model'
-import { chat } from '../../chat/store'
+import { chat, setChat } from '../../chat/store'
+import type { ApiError } from '../../api/client'
+import { rewrite, TONES } from './ai-actions'
 import { realtime, sendMessage } from '../../chat/sync'
 import { EMOJI } from './emoji'
 import { uploadFile, UploadError } from '../../chat/uploads'
@@ -33,6 +35,28 @@ export function Composer(props: { conversationId: string; parentId?: string; pla
   const [uploads, setUploads] = createSignal<PendingUpload[]>([])
   const [dragging, setDragging] = createSignal(false)
   const [recording, setRecording] = createSignal(false)
+  const [rewriting, setRewriting] = createSignal(false)
+  const [aiError, setAiError] = createSignal<string | null>(null)
+
+  // A suggested reply (or another feature) hands text to this conversation's main composer.
+  createEffect(on(() => chat.composerInsert, (insert) => {
+    if (!insert || insert.conversationId !== props.conversationId || props.parentId) return
+    setChat('composerInsert', null)
+    update(insert.text)
+    box.focus()
+  }))
+
+  async function rewriteAs(tone: (typeof TONES)[number]) {
+    setAiError(null)
+    setRewriting(true)
+    try {
+      update(await rewrite(text(), tone, props.conversationId))
+    } catch (failure) {
+      setAiError((failure as ApiError).message)
+    } finally {
+      setRewriting(false)
+    }
+  }
   let filePicker!: HTMLInputElement
   const uploading = () => uploads().some((u) => !u.fileId && !u.error)
 
@@ -149,6 +173,9 @@ export function Composer(props: { conversationId: string; parentId?: string; pla
         addFiles(e.dataTransfer.files)
       }}
     >
+      <Show when={aiError()}>
+        <p class="inline-error" role="alert">{aiError()}</p>
+      </Show>
       <Show when={recording()}>
         <VoiceRecorder conversationId={props.conversationId} parentId={props.parentId} onClose={() => setRecording(false)} />
       </Show>
@@ -201,6 +228,10 @@ export function Composer(props: { conversationId: string; parentId?: string; pla
         <button type="button" class="icon-button" aria-label="Record a voice message" disabled={!!props.disabled || recording()} onClick={() => setRecording(true)}>
           🎤
         </button>
+        <select class="rewrite" aria-label="Rewrite with AI" disabled={!text().trim() || rewriting()} onChange={(e) => { const tone = e.currentTarget.value as (typeof TONES)[number]; e.currentTarget.value = ''; if (tone) void rewriteAs(tone) }}>
+          <option value="">✨</option>
+          <For each={TONES}>{(tone) => <option value={tone}>Rewrite: {tone}</option>}</For>
+        </select>
         <input ref={filePicker} type="file" multiple hidden aria-hidden="true" onChange={(e) => { addFiles(e.currentTarget.files ?? []); e.currentTarget.value = '' }} />
         <textarea
           ref={box}

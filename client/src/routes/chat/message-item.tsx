@@ -6,6 +6,7 @@ import { chat, displayName } from '../../chat/store'
 import { command, discardPending, retryPending } from '../../chat/sync'
 import type { OutboxItem } from '../../offline/db'
 import { renderMarkdown } from '../../ui/markdown'
+import { MessageAi } from './ai-actions'
 import { Attachments } from './attachments'
 import { ForwardDialog } from './forward-dialog'
 import { ModerateDialog } from './moderation'
@@ -41,6 +42,7 @@ export function MessageItem(props: { message: MessageView; grouped: boolean; me:
   const [failure, setFailure] = createSignal<string | null>(null)
   const [moderating, setModerating] = createSignal(false)
   const [forwarding, setForwarding] = createSignal(false)
+  const [assisting, setAssisting] = createSignal(false)
   const inLounge = () => chat.conversations[props.message.conversationId]?.kind === 'lounge'
   const mine = () => props.message.senderId === props.me
   const deleted = () => !!props.message.deletedAt
@@ -163,6 +165,9 @@ export function MessageItem(props: { message: MessageView; grouped: boolean; me:
               ✎
             </button>
           </Show>
+          <button type="button" class="icon-button" aria-label="AI: suggest replies, translate" onClick={() => setAssisting(!assisting())}>
+            ✨
+          </button>
           <button type="button" class="icon-button" aria-label="Forward message" onClick={() => setForwarding(true)}>
             ➦
           </button>
@@ -180,6 +185,9 @@ export function MessageItem(props: { message: MessageView; grouped: boolean; me:
             </button>
           </Show>
         </div>
+        <Show when={assisting()}>
+          <MessageAi message={props.message} onClose={() => setAssisting(false)} />
+        </Show>
         <Show when={forwarding()}>
           <ForwardDialog message={props.message} onClose={() => setForwarding(false)} />
         </Show>

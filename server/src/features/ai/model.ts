@@ -14,7 +14,7 @@ export const SmartReplies = t.Object({ suggestions: t.Array(t.String()), method:
 export const RewriteBody = t.Object(
   {
     text: t.String({ minLength: 1, maxLength: MAX_CONTENT_LENGTH }),
-    tone: t.Union(TONES.map((tone) => t.Literal(tone)), { description: 'How the text should read afterwards' }),
+    tone: t.UnionEnum(TONES, { description: 'How the text should read afterwards' }),
     conversationId: t.Optional(t.String({ minLength: 1, maxLength: 64, description: 'The conversation being written in (its workspace is charged)' })),
   },
   strict,
