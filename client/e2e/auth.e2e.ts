@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { totpAt } from '../../server/src/lib/totp.ts'
 import { ADMIN, createAccount, expectChat, mailToken, openAccount, request, signIn, signOut } from './api'
+import { lowContrast } from './contrast'
 import { ROOT } from './stack'
 
 const SCREENSHOTS = join(ROOT, 'test-results', 'screenshots')
@@ -175,6 +176,7 @@ for (const viewport of [{ width: 1440, height: 900 }, { width: 360, height: 740 
       await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible()
       expect(await fitsWidth()).toBeLessThanOrEqual(viewport.width)
       await page.screenshot({ path: join(SCREENSHOTS, `login-${size}.png`), fullPage: true })
+      expect(await lowContrast(page)).toEqual([])
 
       await page.goto('/register')
       await expect(page.getByRole('heading', { name: 'Create your account' })).toBeVisible()
@@ -188,6 +190,9 @@ for (const viewport of [{ width: 1440, height: 900 }, { width: 360, height: 740 
       await expect(sessionsList(page).getByText('this device')).toBeVisible()
       expect(await fitsWidth()).toBeLessThanOrEqual(viewport.width)
       await page.screenshot({ path: join(SCREENSHOTS, `account-${size}.png`), fullPage: true })
+      expect(await lowContrast(page)).toEqual([])
+      await page.evaluate(() => document.documentElement.setAttribute('data-theme', 'dark'))
+      expect(await lowContrast(page)).toEqual([])
     })
   })
 }

@@ -4,6 +4,7 @@ import { mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { composer, conversationLink, messages, openAs, openConversation, person, post, send, sharedChannel, timeline } from './chat-kit'
 import { request } from './api'
+import { lowContrast } from './contrast'
 import { E2E_JWT_SECRET, ROOT } from './stack'
 
 /** An access token for this session that expired a minute ago, signed like the API signs them. */
@@ -466,6 +467,12 @@ for (const viewport of [{ width: 1440, height: 900 }, { width: 360, height: 740 
       await expect(timeline(page).getByText('const answer')).toBeVisible()
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(viewport.width)
       await page.screenshot({ path: join(SCREENSHOTS, `conversation-${size}.png`) })
+      // Colour contrast AA for every visible text, in the light and the dark theme.
+      expect(await lowContrast(page)).toEqual([])
+      await page.evaluate(() => document.documentElement.setAttribute('data-theme', 'dark'))
+      expect(await lowContrast(page)).toEqual([])
+      await page.screenshot({ path: join(SCREENSHOTS, `conversation-dark-${size}.png`) })
+      await page.evaluate(() => document.documentElement.removeAttribute('data-theme'))
       if (viewport.width < 800) {
         await page.getByRole('button', { name: 'Show conversations' }).click()
         await expect(conversationLink(page, channelId)).toBeInViewport()
