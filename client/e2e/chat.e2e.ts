@@ -240,6 +240,54 @@ test('a voice message recorded in the composer plays for the other person and ca
   }
 })
 
+test('keyboard only: reach the conversation from the sidebar, send, edit with e, open a thread with r, search and close with Escape', async ({ browser }) => {
+  const ann = await person('keys')
+  const bob = await person('keysbob')
+  const channelId = await sharedChannel(ann, bob)
+  const { context, page } = await openAs(browser, ann)
+  try {
+    const link = conversationLink(page, channelId)
+    await link.focus()
+    await expect(link).toBeFocused()
+    // Visible focus: the focus ring is drawn (an outline wider than zero).
+    expect(await link.evaluate((el) => parseFloat(getComputedStyle(el).outlineWidth))).toBeGreaterThan(0)
+    await page.keyboard.press('Enter')
+    await expect(page).toHaveURL(new RegExp(`/c/${channelId}`))
+    await expect(page.getByTestId('connection')).toHaveText(/Connected/)
+
+    await composer(page).focus()
+    await page.keyboard.type('typed without a mouse')
+    await page.keyboard.press('Shift+Enter')
+    await page.keyboard.type('second line')
+    await page.keyboard.press('Enter')
+    const typed = timeline(page).locator('article.message[data-message-id]', { hasText: 'typed without a mouse' })
+    await expect(typed).toBeVisible()
+    const sent = timeline(page).locator(`article.message[data-message-id="${await typed.getAttribute('data-message-id')}"]`)
+    await expect(sent.locator('br')).toHaveCount(1)
+
+    await sent.focus()
+    await page.keyboard.press('e')
+    const edit = sent.getByRole('textbox', { name: 'Edit message' })
+    await expect(edit).toBeFocused()
+    await page.keyboard.press('End')
+    await page.keyboard.type(' (edited by keyboard)')
+    await page.keyboard.press('Enter')
+    await expect(sent.getByText('(edited)')).toBeVisible()
+
+    await sent.focus()
+    await page.keyboard.press('r')
+    await expect(page.getByRole('complementary', { name: 'Thread' })).toBeVisible()
+
+    await page.keyboard.press('Control+k')
+    const search = page.getByRole('dialog', { name: 'Search messages' })
+    await expect(search.getByRole('searchbox', { name: 'Search messages' })).toBeFocused()
+    await page.keyboard.press('Escape')
+    await expect(search).toHaveCount(0)
+  } finally {
+    await context.close()
+  }
+})
+
 test('offline outbox: three messages sent offline, a reload in between, each delivered exactly once', async ({ browser }) => {
   const ann = await person('annoff')
   const bob = await person('boboff')
