@@ -288,6 +288,28 @@ test('keyboard only: reach the conversation from the sidebar, send, edit with e,
   }
 })
 
+test('export a conversation from the options menu: the worker writes it, the download holds the messages', async ({ browser }) => {
+  const ann = await person('export')
+  const bob = await person('exportbob')
+  const channelId = await sharedChannel(ann, bob)
+  for (let i = 0; i < 30; i++) await post(i % 2 ? bob : ann, channelId, `export line ${i}`)
+  const { context, page } = await openAs(browser, ann)
+  try {
+    await openConversation(page, channelId)
+    await page.getByRole('button', { name: 'Conversation options' }).click()
+    await page.getByRole('menuitem', { name: 'Export…' }).click()
+    const dialog = page.getByRole('dialog', { name: 'Export conversation' })
+    await dialog.getByRole('button', { name: 'Export' }).click()
+    await expect(dialog.getByRole('status')).toHaveText('Ready: 30 messages.', { timeout: 30_000 })
+    const href = await dialog.getByRole('link', { name: 'Download' }).getAttribute('href')
+    const markdown = await (await page.request.get(href!)).text()
+    expect(markdown.match(/export line \d+/g)).toHaveLength(30)
+    expect(markdown).toContain(`**${bob.account.displayName}**`)
+  } finally {
+    await context.close()
+  }
+})
+
 test('offline outbox: three messages sent offline, a reload in between, each delivered exactly once', async ({ browser }) => {
   const ann = await person('annoff')
   const bob = await person('boboff')

@@ -121,6 +121,9 @@ export async function startStack(): Promise<string> {
   stack.children.push(api)
   const healthy = () => fetch(`${url}/health`).then((response) => response.ok, () => false)
   await waitUntil(healthy, api, `the API on ${url}/health`)
+  // The worker fleet, as `npm run up` runs it: exports, media processing, transcription, pushes, mail.
+  const worker = spawn('bun', ['--no-env-file', 'worker/src/index.ts'], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'inherit'] })
+  stack.children.push(worker)
   process.env[URL_ENV] = url
   return url
 }

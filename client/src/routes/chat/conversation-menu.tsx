@@ -5,6 +5,7 @@ import { api, call, type ApiError } from '../../api/client'
 import { upsertConversation } from '../../chat/store'
 import { refreshConversations } from '../../chat/sync'
 import { ModerationLogDialog, SlowModeControl } from './moderation'
+import { ExportDialog } from './export-dialog'
 import { SummaryDialog } from './summary-dialog'
 
 /** Per-conversation settings: notification level, mute, pin to the sidebar top, leave. */
@@ -14,6 +15,7 @@ export function ConversationMenu(props: { conversation: ConversationSummary }) {
   const [error, setError] = createSignal<string | null>(null)
   const [log, setLog] = createSignal(false)
   const [summarizing, setSummarizing] = createSignal(false)
+  const [exporting, setExporting] = createSignal(false)
   const moderates = () => props.conversation.kind === 'lounge' && (props.conversation.me.role === 'owner' || props.conversation.me.role === 'moderator')
 
   async function update(change: { muted?: boolean; pinned?: boolean; notificationLevel?: 'all' | 'mentions' | 'none' }) {
@@ -61,6 +63,11 @@ export function ConversationMenu(props: { conversation: ConversationSummary }) {
           <button type="button" role="menuitem" class="secondary" onClick={() => { setOpen(false); setSummarizing(true) }}>
             Summarize
           </button>
+          <Show when={props.conversation.kind !== 'lounge' || moderates()}>
+            <button type="button" role="menuitem" class="secondary" onClick={() => { setOpen(false); setExporting(true) }}>
+              Export…
+            </button>
+          </Show>
           <Show when={moderates()}>
             <SlowModeControl conversationId={props.conversation.id} onError={setError} />
             <button type="button" role="menuitem" class="secondary" onClick={() => setLog(true)}>
@@ -76,6 +83,9 @@ export function ConversationMenu(props: { conversation: ConversationSummary }) {
             <p class="inline-error" role="alert">{error()}</p>
           </Show>
         </div>
+      </Show>
+      <Show when={exporting()}>
+        <ExportDialog conversationId={props.conversation.id} onClose={() => setExporting(false)} />
       </Show>
       <Show when={summarizing()}>
         <SummaryDialog conversationId={props.conversation.id} onClose={() => setSummarizing(false)} />
