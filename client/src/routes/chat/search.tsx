@@ -94,6 +94,7 @@ export function SearchDialog(props: { onClose(): void; conversationId?: string }
               <li role="option" aria-selected={index() === active()} classList={{ active: index() === active() }} onMouseEnter={() => setActive(index())} onClick={() => open(index())}>
                 <div class="muted small-text">
                   {conversation() ? conversationTitle(conversation()!) : hit.conversation.name ?? 'Conversation'} · {displayName(hit.message.senderId)} · {new Date(hit.message.createdAt).toLocaleString()}
+                  {hit.matchedIn === 'transcript' ? ' · in the voice transcript' : ''}
                 </div>
                 <div class="snippet">
                   <Snippet html={hit.snippet} />

@@ -23,8 +23,11 @@ export const MessageSearchHit = t.Object(
   {
     message: Message,
     conversation: t.Object({ id: t.String(), kind: ConversationKind, name: t.Union([t.String(), t.Null()]) }),
-    snippet: t.String({ description: 'HTML-escaped excerpt with hits wrapped in <mark>…</mark>; safe to render as HTML' }),
+    snippet: t.String({ description: 'HTML-escaped excerpt with hits wrapped in <mark>…</mark>; safe to render as HTML. From the transcript when `matchedIn` is `transcript`' }),
     rank: t.Number({ description: 'bm25 relevance, higher is better; 0 when the query has no indexed terms' }),
+    matchedIn: t.Union([t.Literal('content'), t.Literal('transcript')], {
+      description: 'Where the text matched: the message itself, or the transcript of a voice message (show "in transcript"). A message matching both is listed once, as `content` unless its transcript ranks higher',
+    }),
   },
   { title: 'MessageSearchHit' },
 )

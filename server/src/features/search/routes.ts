@@ -18,6 +18,7 @@ export function searchRoutes(ctx: AppContext) {
         summary: 'Search messages in the conversations you take part in',
         description:
           'Substring matching (trigram index, works for Chinese and Japanese), ranked by bm25 with the newest first on ties. ' +
+          'Voice messages are also found by their finished transcript: such a hit has `matchedIn: "transcript"` and a snippet from the transcript; a message is listed once. ' +
           'Each result carries an HTML-safe `snippet` with hits in `<mark>`. 422 `QUERY_EMPTY` without text or filters, `QUERY_INVALID` for a malformed filter, `CURSOR_INVALID` for a bad cursor.',
         security: bearer,
       },
