@@ -25,6 +25,7 @@ import { callRoutes } from './features/calls/routes'
 import { aiRoutes } from './features/ai/routes'
 import { fileRoutes } from './features/files/routes'
 import { imageRoutes } from './features/images/routes'
+import { reportRoutes } from './features/reports/routes'
 import { queueDashboard } from './features/jobs/dashboard'
 import { realtimeGateway } from './realtime/gateway'
 import { MAX_FRAME_BYTES } from './realtime/protocol'
@@ -71,6 +72,7 @@ export function createApp(ctx: AppContext) {
             { name: 'calls', description: 'Audio and video calls: start, ring, accept/decline, join/leave, end for all, history (signaling goes over /ws)' },
             { name: 'push', description: 'Web Push: the VAPID public key and your browsers\' push subscriptions' },
             { name: 'images', description: 'Background removal and enhancement jobs over your uploaded images: progress, outputs, zip' },
+            { name: 'reports', description: 'Conversation exports (Markdown or JSON lines) as jobs: status, progress, signed download links' },
             { name: 'ai', description: 'Chat AI: smart replies, rewrite, translate, summaries (TextRank offline), voice message transcripts, usage' },
           ],
           components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
@@ -98,6 +100,7 @@ export function createApp(ctx: AppContext) {
     .use(aiRoutes(ctx))
     .use(fileRoutes(ctx))
     .use(imageRoutes(ctx))
+    .use(reportRoutes(ctx))
     .use(queueDashboard(ctx))
     .use(realtimeGateway(ctx, ctx.hub))
     .onStart(({ server }) => {

@@ -43,10 +43,12 @@ import { JobService } from './features/jobs/service'
 import { jobMailQueue } from './features/jobs/mail-queue'
 import { registerJobMetrics } from './features/jobs/metrics'
 import { ImageJobService } from './features/images/service'
+import { ExportService } from './features/reports/service'
 import { createAiServices, type AiServices } from './features/ai/wiring'
 import { CallService } from './features/calls/service'
 import { MediaClient } from './features/calls/media-client'
 import { SignalRelay } from './features/calls/relay'
+import { CallRecordings } from './features/calls/recording'
 
 export interface Services extends AiServices {
   sessions: SessionService
@@ -68,9 +70,13 @@ export interface Services extends AiServices {
   moderation: ModerationService
   marketplace: MarketplaceService
   images: ImageJobService
+  /** Conversation exports (the `reports` queue). */
+  exports: ExportService
   calls: CallService
   /** The /ws `call.signal` relay to the media process. */
   callSignals: SignalRelay
+  /** Opt-in call recording: on/off, and the finished file into storage with its message and transcript. */
+  callRecordings: CallRecordings
   push: PushSubscriptionService
   files: FileService
   fileDownloads: FileDownloads
@@ -168,10 +174,12 @@ export function createContext(config: Config): AppContext {
     stories: new StoryService(db, conversations, messages, hub),
     calls,
     callSignals: new SignalRelay(db, calls, media, hub, log),
+    callRecordings: new CallRecordings(db, access, media, messages, hub, storage, aiServices.transcripts, aiServices.transcriptions, log),
     push,
     files: new FileService(db, config.files, storage, mediaQueue, log),
     fileDownloads: new FileDownloads(db, storage, config.files.urlSecret, config.files.urlTtlSeconds),
     images: new ImageJobService(db, jobs, storage),
+    exports: new ExportService(db, access, jobs, new FileDownloads(db, storage, config.files.urlSecret, config.files.urlTtlSeconds)),
   }
   let closed = false
   const closers: Array<() => Promise<unknown> | unknown> = []
@@ -197,6 +205,7 @@ export function createContext(config: Config): AppContext {
       for (const closer of closers) await Promise.resolve().then(closer).catch((error) => log.warn('close() [closer failed]', errorFields(error)))
       calls.close()
       media.close()
+      await services.callRecordings.settled()
       await aiServices.close()
       await hub.close()
       await webhookQueue.close()

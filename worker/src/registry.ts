@@ -9,6 +9,7 @@ import { mediaProcessor } from './queues/media'
 import { transcriptionProcessor } from './queues/transcription'
 import { aiProcessor } from './queues/ai'
 import { pushProcessor } from './queues/push'
+import { reportsProcessor } from './queues/reports'
 
 /** What a processor gets beside its job: progress that reaches the owner's sockets (job.data.userId). */
 export interface JobRun {
@@ -45,4 +46,6 @@ export const REGISTRY: QueueEntry[] = [
   { queue: QUEUES.ai, processor: aiProcessor, concurrency: 4, lockDurationMs: 120_000 },
   // Each push is a few short POSTs to push services; most of the time is waiting on them.
   { queue: QUEUES.push, processor: pushProcessor, concurrency: 8 },
+  // An export streams pages through SQLite: mostly CPU, one per process; a long history may take minutes.
+  { queue: QUEUES.reports, processor: reportsProcessor, concurrency: 1, lockDurationMs: 120_000 },
 ]

@@ -61,6 +61,10 @@ export const AiJob = t.Union([
 ])
 export type AiJob = Static<typeof AiJob>
 
+/** One conversation export (jobId = exportId); the row holds the options, `userId` is the requester, whose sockets see progress. */
+export const ReportJob = t.Object({ kind: t.Literal('conversation-export'), exportId: t.String({ minLength: 1, maxLength: 64 }), userId: t.String({ minLength: 1, maxLength: 64 }) })
+export type ReportJob = Static<typeof ReportJob>
+
 /** Thumbnails, poster, rendition and waveform for one finished upload (jobId media-<fileId>); `userId` is the owner, whose sockets see progress. */
 export const MediaJob = t.Object({ fileId: t.String({ minLength: 1, maxLength: 64 }), userId: t.String({ minLength: 1, maxLength: 64 }) })
 export type MediaJob = Static<typeof MediaJob>

@@ -69,3 +69,8 @@ export const CallPage = t.Object({ calls: t.Array(Call), hasMore: t.Boolean() },
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never
 const inSync: [Same<typeof Call.static.kind, CallKind>, Same<NonNullable<typeof Call.static.endedReason>, CallEndReason>, Same<typeof CallParticipant.static.state, CallParticipantState>] = [true, true, true]
 void inSync
+
+export const RecordingBody = t.Object(
+  { on: t.Boolean({ description: '`true` starts recording every producer of the call, `false` stops it' }) },
+  { ...strict, title: 'CallRecordingRequest' },
+)

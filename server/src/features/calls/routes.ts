@@ -2,7 +2,7 @@ import { Elysia } from 'elysia'
 import type { AppContext } from '../../context'
 import { errors } from '../../http/schemas'
 import { authGuard } from '../auth/guard'
-import { Call, CallPage, CallParams, ConversationParams, HistoryQuery, StartCallBody } from './model'
+import { Call, CallPage, CallParams, ConversationParams, HistoryQuery, RecordingBody, StartCallBody } from './model'
 
 const bearer = [{ bearer: [] }]
 const EVENTS = 'Conversation members get `call.updated` on the socket.'
@@ -10,7 +10,7 @@ const ENDED = 'A call that is over answers 409 `CALL_ENDED`.'
 const HIDDEN = 'A call in a conversation you are not in answers 404 `CALL_NOT_FOUND`.'
 
 export function callRoutes(ctx: AppContext) {
-  const { calls } = ctx.services
+  const { calls, callRecordings } = ctx.services
   return new Elysia({ tags: ['calls'] })
     .use(authGuard(ctx))
     .post('/conversations/:id/calls', ({ auth, params, body, set }) => {
@@ -95,6 +95,20 @@ export function callRoutes(ctx: AppContext) {
       detail: {
         summary: 'End a call for everyone (the caller, or an owner/admin of the workspace)',
         description: `Anyone else in the conversation gets 403 \`CALL_END_FORBIDDEN\`. Still-ringing participants get a missed call. ${ENDED} ${HIDDEN}`,
+        security: bearer,
+      },
+    })
+    .post('/calls/:id/recording', ({ auth, params, body }) => callRecordings.set(auth.user.id, params.id, body.on), {
+      auth: true,
+      params: CallParams,
+      body: RecordingBody,
+      response: { 200: Call, ...errors(401, 403, 404, 409, 422, 429, 503) },
+      detail: {
+        summary: 'Turn recording of a running call on or off (the caller, the conversation owner or a workspace admin)',
+        description: 'Everyone in the conversation gets `call.updated` with `recording`; others answer 403 `RECORDING_FORBIDDEN`. ' +
+          'Starting while nobody sends audio or video answers 409 `RECORDING_FAILED`. When recording stops (or the call ends) the WebM becomes a file of the caller, ' +
+          'attached to a system message in the conversation, and its transcription is requested. Only producers present when recording started are recorded. ' +
+          `Without a reachable media server: 503 \`MEDIA_UNAVAILABLE\`. ${ENDED} ${HIDDEN}`,
         security: bearer,
       },
     })
