@@ -7,10 +7,13 @@ import { DEVICE, TestLink, eventually, feedFfmpeg, ffmpegRtpParameters, startMed
 const SLOW = 60_000
 let media: StartedMedia
 let link: TestLink
+/** Another API instance, connected first: what the room sends must not drift to it. */
+let bystander: TestLink
 const feeders: Subprocess[] = []
 
 beforeAll(async () => {
   media = await startMedia({ MEDIA_WORKERS: '1' })
+  bystander = await TestLink.connect(media.url)
   link = await TestLink.connect(media.url)
   // A speaker with a tone and a test pattern; set up here because bun test kills processes a test leaves running.
   await link.link.request('rec', undefined, 'createRoom', {})
@@ -26,6 +29,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const feeder of feeders) feeder.kill('SIGKILL')
   link?.close()
+  bystander?.close()
   await media?.stop()
 })
 
@@ -66,7 +70,7 @@ describe('recording', () => {
     expect(await decode.exited).toBe(0)
   }, SLOW)
 
-  test('closing a recorded room finalizes the file and says so', async () => {
+  test('closing a recorded room finalizes the file and says so to the API link that owns the room, not another one', async () => {
     const started = await link.link.request('rec', undefined, 'startRecording', {})
     await eventually(() => (existsSync(started.path) ? statSync(started.path).size : 0), (size) => size > 50_000, 45_000)
     await link.link.request('rec', undefined, 'closeRoom', {})

@@ -11,6 +11,9 @@ import { MediaError } from './errors'
 import { handleRequest } from './handlers'
 import type { MediaServer } from './server'
 
+/** How long a closed room's notifications keep going to its API link (a recording finishing after the close). */
+const ROOM_LINK_GRACE_MS = 120_000
+
 const MAX_FRAME_BYTES = 256 * 1024
 const Id = t.String({ minLength: 1, maxLength: 64 })
 const Frame = t.Object({ id: t.Integer({ minimum: 0 }), roomId: Id, peerId: t.Optional(Id), request: t.Unknown() }, { additionalProperties: false })
@@ -71,8 +74,13 @@ export class SignalingChannel {
     // A replaced peer's successor already speaks through the same key.
     if (notification.name === 'peerLeft' && notification.data.reason !== 'replaced') this.#peerLinks.delete(key(roomId, notification.data.peerId))
     if (notification.name === 'roomClosed') {
-      this.#roomLinks.delete(roomId)
       for (const peerKey of this.#peerLinks.keys()) if (peerKey.startsWith(`${roomId}\n`)) this.#peerLinks.delete(peerKey)
+      // A recording still finishing reports recordingStopped after roomClosed: it must reach the same API link.
+      const closedLink = this.#roomLinks.get(roomId)
+      const forget = setTimeout(() => {
+        if (this.#roomLinks.get(roomId) === closedLink) this.#roomLinks.delete(roomId)
+      }, ROOM_LINK_GRACE_MS)
+      forget.unref?.()
     }
   }
 
