@@ -92,18 +92,20 @@ describe('message search', () => {
     const fileId = newId()
     const now = new Date()
     server.ctx.db.insert(messages).values({ id: fileId, conversationId: two, seq: 100, senderId: alice.user.id, type: 'file', content: `${key}-report.pdf`, createdAt: now }).run()
+    const voiceId = newId()
+    server.ctx.db.insert(messages).values({ id: voiceId, conversationId: two, seq: 101, senderId: alice.user.id, type: 'voice', content: `${key} voice note`, createdAt: now }).run()
 
     expect(ids(await search(alice, `${key} in:${one}`))).toEqual([inOne.id])
     expect(ids(await search(alice, `${key} in:#${channelName}`))).toEqual([inOne.id])
     expect(new Set(ids(await search(alice, `${key} from:${bob.user.username}`)))).toEqual(new Set([fromBob.id, reply.id]))
     expect(new Set(ids(await search(alice, `${key} from:@${bob.user.username.toUpperCase()}`)))).toEqual(new Set([fromBob.id, reply.id]))
-    expect(ids(await search(alice, `${key} has:file`))).toEqual([fileId])
+    expect(new Set(ids(await search(alice, `${key} has:file`)))).toEqual(new Set([fileId, voiceId]))
     expect(new Set(ids(await search(alice, `${key} is:thread`)))).toEqual(new Set([root.id, reply.id]))
 
     const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10)
     expect(ids(await search(alice, `${key} before:${day(0)}`))).toEqual([])
     expect(ids(await search(alice, `${key} after:${day(0)}`))).toEqual([])
-    expect(ids(await search(alice, `${key} before:${day(1)} after:${day(-1)}`))).toHaveLength(5)
+    expect(ids(await search(alice, `${key} before:${day(1)} after:${day(-1)}`))).toHaveLength(6)
 
     // Filter-only queries are allowed and come newest first.
     const filterOnly = await search(bob, `in:${two} from:${bob.user.username}`)

@@ -174,7 +174,8 @@ export class SearchService {
     if (filters.from.length) {
       conditions.push(inArray(messages.senderId, this.db.select({ id: users.id }).from(users).where(inArray(users.username, filters.from))))
     }
-    if (filters.hasFile) conditions.push(eq(messages.type, 'file'))
+    // A voice message carries a file too (its recording).
+    if (filters.hasFile) conditions.push(inArray(messages.type, ['file', 'voice']))
     if (filters.before !== undefined) conditions.push(lt(messages.createdAt, new Date(filters.before)))
     if (filters.after !== undefined) conditions.push(gte(messages.createdAt, new Date(filters.after)))
     if (filters.isThread) conditions.push(or(isNotNull(messages.parentId), gt(messages.replyCount, 0))!)
