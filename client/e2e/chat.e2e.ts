@@ -278,6 +278,20 @@ test('keyboard only: reach the conversation from the sidebar, send, edit with e,
     await page.keyboard.press('r')
     await expect(page.getByRole('complementary', { name: 'Thread' })).toBeVisible()
 
+    // The actions as a context menu: Shift+F10 opens it with focus on its first action, Escape closes it; so does a right click.
+    await sent.focus()
+    await page.keyboard.press('Shift+F10')
+    const actions = sent.getByRole('toolbar', { name: 'Message actions' })
+    await expect(actions.getByRole('button').first()).toBeFocused()
+    await page.keyboard.press('Escape')
+    await expect(sent).toBeFocused()
+    await composer(page).focus()
+    await page.mouse.move(0, 0)
+    await expect(actions).toBeHidden()
+    await sent.click({ button: 'right', position: { x: 200, y: 10 } })
+    await expect(actions).toBeVisible()
+    await page.keyboard.press('Escape')
+
     await page.keyboard.press('Control+k')
     const search = page.getByRole('dialog', { name: 'Search messages' })
     await expect(search.getByRole('searchbox', { name: 'Search messages' })).toBeFocused()

@@ -65,9 +65,23 @@ export function MessageItem(props: { message: MessageView; grouped: boolean; me:
       return call(() => (props.message.pinned ? target.delete() : target.put()))
     })
 
+  // The actions also open as a context menu: right click, the Menu key or Shift+F10; Escape closes it.
+  const [menuOpen, setMenuOpen] = createSignal(false)
+  let toolbar: HTMLDivElement | undefined
+  function openMenu() {
+    setMenuOpen(true)
+    queueMicrotask(() => toolbar?.querySelector<HTMLButtonElement>('button')?.focus())
+  }
+
   function onKeyDown(event: KeyboardEvent) {
+    if (event.key === 'Escape' && menuOpen()) {
+      setMenuOpen(false)
+      ;(event.currentTarget as HTMLElement).focus()
+      return
+    }
     if (event.target !== event.currentTarget || deleted()) return
-    if (event.key === 'e' && mine()) setEditing(true)
+    if (event.key === 'ContextMenu' || (event.key === 'F10' && event.shiftKey)) openMenu()
+    else if (event.key === 'e' && mine()) setEditing(true)
     else if (event.key === 'r' && !props.inThread) props.onOpenThread?.(props.message.id)
     else if (event.key === 'f') setForwarding(true)
     else if (event.key === 'Delete' && (mine() || props.canModerate)) remove()
@@ -84,6 +98,14 @@ export function MessageItem(props: { message: MessageView; grouped: boolean; me:
       data-message-id={props.message.id}
       data-seq={props.message.seq}
       onKeyDown={onKeyDown}
+      onContextMenu={(event) => {
+        if (deleted() || props.message.type === 'system' || (event.target as HTMLElement).closest('a, textarea, input')) return
+        event.preventDefault()
+        openMenu()
+      }}
+      onFocusOut={(event) => {
+        if (!event.currentTarget.contains(event.relatedTarget as Node | null)) setMenuOpen(false)
+      }}
     >
       <Show when={!props.grouped} fallback={<span class="gutter-time">{time(props.message.createdAt)}</span>}>
         <Avatar userId={props.message.senderId} />
@@ -148,7 +170,7 @@ export function MessageItem(props: { message: MessageView; grouped: boolean; me:
         </Show>
       </div>
       <Show when={!deleted() && props.message.type !== 'system'}>
-        <div class="message-actions" role="toolbar" aria-label="Message actions">
+        <div class="message-actions" classList={{ open: menuOpen() }} role="toolbar" aria-label="Message actions" ref={toolbar}>
           <button type="button" class="icon-button" aria-label="React with thumbs up" onClick={() => void react('👍', !props.message.reactions.some((r) => r.emoji === '👍' && r.me))}>
             👍
           </button>
