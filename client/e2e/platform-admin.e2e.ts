@@ -61,3 +61,23 @@ test('a lounge moderator mutes someone from their message; the mute holds and la
   await page.getByRole('menuitem', { name: 'Moderation log' }).click()
   await expect(page.getByRole('dialog', { name: 'Moderation log' }).getByText('“spam”')).toBeVisible()
 })
+
+test('an administrator opens a lounge from the sidebar; it is listed and open to others', async ({ page }) => {
+  await adminToken()
+  await page.goto('/login')
+  await page.getByLabel('Email or username').fill(ADMIN.username)
+  await page.getByLabel('Password').fill(ADMIN.password)
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  await page.getByRole('button', { name: 'New lounge' }).click()
+  const dialog = page.getByRole('dialog', { name: 'New lounge' })
+  const name = `Open lounge ${Date.now().toString(36)}`
+  await dialog.getByLabel('Name').fill(name)
+  await dialog.getByRole('button', { name: 'Create lounge' }).click()
+  await expect(page).toHaveURL(/\/c\//)
+  await expect(page.getByRole('heading', { level: 1, name })).toBeVisible()
+
+  const visitor = await createAccount('visitor')
+  const login = await request('POST', '/auth/login', { body: { login: visitor.username, password: visitor.password } })
+  const lounges = await request('GET', '/conversations/lounges', { token: login.body.accessToken })
+  expect(lounges.body.map((l: { name: string }) => l.name)).toContain(name)
+})

@@ -3,7 +3,7 @@ import { api, call, type ApiError } from '../../api/client'
 import { ErrorBanner } from '../../ui/parts'
 import { Dialog } from '../../ui/dialog'
 
-export type DialogKind = 'workspace' | 'channel' | 'dm'
+export type DialogKind = 'workspace' | 'channel' | 'dm' | 'lounge'
 
 /** Create a workspace or a channel, or start a DM (one person) or a group (several). */
 export function NewConversationDialog(props: {
@@ -29,7 +29,7 @@ export function NewConversationDialog(props: {
     }
   }
 
-  const title = { workspace: 'New workspace', channel: 'New channel', dm: 'New message' }[props.kind]
+  const title = { workspace: 'New workspace', channel: 'New channel', dm: 'New message', lounge: 'New lounge' }[props.kind]
   return (
     <Dialog title={title} onClose={props.onClose}>
       <ErrorBanner error={error()} />
@@ -74,6 +74,28 @@ export function NewConversationDialog(props: {
             <input type="checkbox" name="private" /> Private — only invited people can see it
           </label>
           <Actions busy={busy()} label="Create channel" onCancel={props.onClose} />
+        </form>
+      </Show>
+      <Show when={props.kind === 'lounge'}>
+        <form
+          onSubmit={(e) => {
+            e.preventDefault()
+            const form = new FormData(e.currentTarget)
+            const name = String(form.get('name')).trim()
+            const topic = String(form.get('topic') ?? '').trim()
+            void run(async () => props.onCreated((await call(() => api.conversations.post({ kind: 'lounge', name, ...(topic ? { topic } : {}) }))).id))
+          }}
+        >
+          <p class="muted">A lounge is open to everyone on this server; you moderate it.</p>
+          <label>
+            Name
+            <input name="name" required maxLength={80} autofocus />
+          </label>
+          <label>
+            Topic <span class="muted">(optional)</span>
+            <input name="topic" maxLength={250} />
+          </label>
+          <Actions busy={busy()} label="Create lounge" onCancel={props.onClose} />
         </form>
       </Show>
       <Show when={props.kind === 'dm'}>

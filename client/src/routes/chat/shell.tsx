@@ -67,7 +67,7 @@ export default function Shell(props: { children?: JSX.Element }) {
     <div class="app" classList={{ 'menu-open': menuOpen() }}>
       <a class="skip" href="#main">Skip to conversation</a>
       <aside class="sidebar" aria-label="Conversations">
-        <Sidebar me={me()} displayName={profile()?.displayName ?? ''} />
+        <Sidebar me={me()} displayName={profile()?.displayName ?? ''} isAdmin={profile()?.role === 'admin'} />
       </aside>
       <div class="main-column">
         <header class="topbar">

@@ -16,7 +16,7 @@ const WORKSPACE_KEY = 'parley.workspace'
 const activity = (c: ConversationSummary) => new Date(c.lastMessageAt ?? c.createdAt).getTime()
 
 /** Workspace switcher and the conversation list: pinned first, then channels, DMs and groups, lounges. */
-export function Sidebar(props: { me: string; displayName: string }) {
+export function Sidebar(props: { me: string; displayName: string; isAdmin?: boolean }) {
   const navigate = useNavigate()
   const [workspaces, { refetch }] = createResource(() => call(() => api.workspaces.get()).catch(() => []))
   const [selected, setSelected] = createSignal(localStorage.getItem(WORKSPACE_KEY) ?? '')
@@ -73,7 +73,7 @@ export function Sidebar(props: { me: string; displayName: string }) {
       <Section title="Pinned" items={pinned()} />
       <Section title="Channels" items={section((c) => c.kind === 'channel')} onAdd={workspaceId() ? () => setDialog('channel') : undefined} addLabel="New channel" onBrowse={workspaceId() ? () => setDialog('browse') : undefined} browseLabel="Browse channels" />
       <Section title="Direct messages" items={section((c) => c.kind === 'dm' || c.kind === 'group')} onAdd={() => setDialog('dm')} addLabel="New message" />
-      <Section title="Lounges" items={section((c) => c.kind === 'lounge')} onBrowse={() => setDialog('lounges')} browseLabel="Browse lounges" />
+      <Section title="Lounges" items={section((c) => c.kind === 'lounge')} onBrowse={() => setDialog('lounges')} browseLabel="Browse lounges" onAdd={props.isAdmin ? () => setDialog('lounge') : undefined} addLabel="New lounge" />
       <div class="sidebar-footer muted">Signed in as {props.displayName}</div>
       <Show when={dialog() === 'invite' && current()}>
         {(workspace) => <InviteDialog workspaceId={workspace().id} workspaceName={workspace().name} onClose={() => setDialog(null)} />}
@@ -81,7 +81,7 @@ export function Sidebar(props: { me: string; displayName: string }) {
       <Show when={dialog() === 'browse' || dialog() === 'lounges'}>
         <BrowseDialog workspaceId={dialog() === 'browse' ? workspaceId() : undefined} onClose={() => setDialog(null)} onJoined={(id) => void created(id)} />
       </Show>
-      <Show when={dialog() === 'workspace' || dialog() === 'channel' || dialog() === 'dm' ? (dialog() as DialogKind) : null}>
+      <Show when={dialog() === 'workspace' || dialog() === 'channel' || dialog() === 'dm' || dialog() === 'lounge' ? (dialog() as DialogKind) : null}>
         {(kind) => (
           <NewConversationDialog
             kind={kind()}
