@@ -94,14 +94,43 @@ export async function saveMessages(userId: string, messages: MessageView[]): Pro
   await tx.done
 }
 
+/**
+ * The outbox journal: a synchronous copy in localStorage of each message until IndexedDB has
+ * committed it, so a message sent a moment before a reload or a closed tab is still there after.
+ */
+const journalKey = (userId: string) => `parley.outbox-journal.${userId}`
+
+function readJournal(userId: string): OutboxItem[] {
+  try {
+    return JSON.parse(localStorage.getItem(journalKey(userId)) ?? '[]') as OutboxItem[]
+  } catch {
+    return []
+  }
+}
+
+function writeJournal(userId: string, items: OutboxItem[]): void {
+  try {
+    if (items.length) localStorage.setItem(journalKey(userId), JSON.stringify(items))
+    else localStorage.removeItem(journalKey(userId))
+  } catch {
+    // @NOTE: storage full or blocked: IndexedDB alone still holds the item once committed.
+  }
+}
+
+/** Everything waiting to be sent, oldest first, including items whose IndexedDB write never finished. */
 export async function outboxItems(userId: string): Promise<OutboxItem[]> {
   const db = await database(userId)
+  for (const item of readJournal(userId)) await db.put('outbox', item)
+  writeJournal(userId, [])
   return db.getAllFromIndex('outbox', 'byCreated')
 }
 
+/** Stores an outbox item: journalled synchronously first, then committed to IndexedDB. */
 export async function putOutbox(userId: string, item: OutboxItem): Promise<void> {
+  writeJournal(userId, [...readJournal(userId).filter((i) => i.clientMsgId !== item.clientMsgId), item])
   const db = await database(userId)
   await db.put('outbox', item)
+  writeJournal(userId, readJournal(userId).filter((i) => i.clientMsgId !== item.clientMsgId))
 }
 
 export async function removeOutbox(userId: string, clientMsgId: string): Promise<void> {
