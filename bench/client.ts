@@ -27,16 +27,6 @@ const MAX_STALLED_SHARE = 0.02
 const HIGH_LIMIT = '100000000'
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
 const PASSWORD = 'bench-password-1'
-/**
- * @NOTE: Eden Treaty turns ISO date strings into `Date`s, so the sidebar's sort by
- * `lastMessageAt.localeCompare` throws as soon as two conversations are listed and only one link
- * shows. Until the client is fixed, pages get this comparator; `benchDateShim` counts its calls and
- * the report says whether it was needed.
- */
-const DATE_COMPARE_SHIM = `if (!('localeCompare' in Date.prototype)) Object.defineProperty(Date.prototype, 'localeCompare', { configurable: true, value(other) {
-  window.benchDateShim = (window.benchDateShim || 0) + 1
-  return this.toISOString().localeCompare(other instanceof Date ? other.toISOString() : String(other))
-} })`
 
 const { values: args } = parseArgs({
   options: {
@@ -174,7 +164,6 @@ async function main(abort: Abort): Promise<void> {
 
   // Signed in through the form; service workers blocked so precaching never competes with a measurement.
   const context = await browser.newContext({ serviceWorkers: 'block', viewport: { width: 1280, height: 800 } })
-  await context.addInitScript(DATE_COMPARE_SHIM)
   const page = await context.newPage()
   // @NOTE: with service workers blocked, `register()` resolves to undefined and the app's update check throws; nothing else is ignored.
   page.on('pageerror', (error) => void (error.message.includes("reading 'waiting'") || process.stderr.write(`  page error: ${error.message}\n`)))
@@ -209,7 +198,6 @@ async function main(abort: Abort): Promise<void> {
   for (let i = 0; i < coldOpens * 2; i++) {
     const target = i % 2 === 0 ? big.id : small.id
     const fresh = await browser.newContext({ serviceWorkers: 'block', viewport: { width: 1280, height: 800 }, storageState: storage })
-    await fresh.addInitScript(DATE_COMPARE_SHIM)
     const tab = await fresh.newPage()
     await tab.goto(`${url}/`)
     await visible(tab, `a[data-conversation="${target}"]`)
@@ -232,12 +220,11 @@ async function main(abort: Abort): Promise<void> {
   const baseBefore = await staticRun()
   const appScroll: Scroll = { label: `Parley, ${fmt.rps(messageCount)}-message channel`, loaded: 0, ...(await scrollUp(page, '[data-testid=message-list]', scrollSeconds)) }
   appScroll.loaded = loaded.size
-  const shimCalls = await page.evaluate(() => (window as unknown as { benchDateShim?: number }).benchDateShim ?? 0)
   const baseAfter = await staticRun()
   await browser.close()
   await cleanup()
   const load = { before: loadBefore, after: loadavg()[0]! }
-  report({ assets, loginFiles, reopen, first, appScroll, baseScrolls: [baseBefore, baseAfter], machine, browserVersion, rowHeight, shimCalls, load })
+  report({ assets, loginFiles, reopen, first, appScroll, baseScrolls: [baseBefore, baseAfter], machine, browserVersion, rowHeight, load })
 }
 
 function clientRevision(): string {
@@ -246,7 +233,7 @@ function clientRevision(): string {
   return `${head}${git('status', '--porcelain', '--', 'client', 'server') ? ' with uncommitted client/server changes' : ''}`
 }
 
-function report(r: { assets: Asset[]; loginFiles: Set<string>; reopen: Opened; first: Opened; appScroll: Scroll; baseScrolls: Scroll[]; machine: ReturnType<typeof describeMachine>; browserVersion: string; rowHeight: number; shimCalls: number; load: { before: number; after: number } }): void {
+function report(r: { assets: Asset[]; loginFiles: Set<string>; reopen: Opened; first: Opened; appScroll: Scroll; baseScrolls: Scroll[]; machine: ReturnType<typeof describeMachine>; browserVersion: string; rowHeight: number; load: { before: number; after: number } }): void {
   const kb = (n: number) => (n / 1024).toFixed(1)
   const js = r.assets.filter((a) => a.file.endsWith('.js'))
   const loginJs = js.filter((a) => a.login).reduce((s, a) => s + a.gzip, 0)
@@ -327,13 +314,12 @@ function report(r: { assets: Asset[]; loginFiles: Set<string>; reopen: Opened; f
     scrollTable,
     '',
     `- Smooth scrolling (target: no dropped frames): ${fmt.pct(appDrop)} of frames dropped (an interval of n × 16.7 ms counts n − 1) against ${fmt.pct(baseDrop)} for the static list (mean of its two runs; ${baseDrop > 0 ? `${(appDrop / baseDrop).toFixed(2)}×` : 'baseline dropped none'}), and the list did not move in ${fmt.pct(stalledShare)} of its frames: ${verdict(appDrop <= baseDrop && stalledShare <= MAX_STALLED_SHARE)} (met needs no more dropped frames than this headless browser drops with no app at all, and movement in at least ${fmt.pct(1 - MAX_STALLED_SHARE)} of frames).`,
-    ...(r.shimCalls > 0 ? [`- Workaround in effect: the sidebar sorts conversations with \`lastMessageAt.localeCompare\`, but Eden Treaty hands it \`Date\`s, so with two conversations it throws and lists one; the benchmark gave \`Date\` a \`localeCompare\` in its pages (called ${r.shimCalls} times in the main tab).`] : []),
     `- Virtualization: at most ${r.appScroll.domMax} \`article.message\` rows in the DOM while ${fmt.rps(r.appScroll.loaded)} messages were loaded; the scroll reached seq ${r.appScroll.lowestSeq ?? '—'} of ${fmt.rps(messageCount)}; *frames not moving*: frames where \`scrollTop\` had not changed (at the top of what is loaded: waiting for an older page, or never asking for one; see the notes below the section).`,
     `- Loading older pages: ${r.appScroll.pages.count} page requests during the scroll, median ${ms(r.appScroll.pages.fetchMedianMs)} from request to last byte, median ${ms(r.appScroll.pages.gapMedianMs)} from one page's last byte to the next request (the list asks when a scroll event finds it within 400 px of the top of what it holds).`,
     `- Long animation frames (Chromium LoAF, > 50 ms) while scrolling the app: ${r.appScroll.longFrames.count}, ${Math.round(r.appScroll.longFrames.totalMs)} ms in all (${Math.round(r.appScroll.longFrames.blockingMs)} ms blocking); scripts ran ${Math.round(r.appScroll.longFrames.scriptMs)} ms of it, the rest is rendering (style, layout, paint); longest scripts: ${r.appScroll.longFrames.topScripts.map((t) => `${t.name.replaceAll('`', '')} ${Math.round(t.ms)} ms`).join('; ') || 'none'}.`,
   ].join('\n')
   console.log(`\n${section}\n`)
-  console.log(JSON.stringify({ bench: 'client', date: new Date().toISOString(), machine: r.machine, chromium: r.browserVersion, loginJsGzipBytes: loginJs, opens: { reopen: r.reopen, first: r.first }, scroll: scrolls.map((s) => ({ ...s, intervals: undefined, dropped: dropped(s.intervals) })), rowHeight: r.rowHeight, dateShimCalls: r.shimCalls }))
+  console.log(JSON.stringify({ bench: 'client', date: new Date().toISOString(), machine: r.machine, chromium: r.browserVersion, loginJsGzipBytes: loginJs, opens: { reopen: r.reopen, first: r.first }, scroll: scrolls.map((s) => ({ ...s, intervals: undefined, dropped: dropped(s.intervals) })), rowHeight: r.rowHeight }))
   if (args.write) {
     writeSection(DOC, 'bench:client', section)
     process.stderr.write(`wrote the client section of ${DOC}\n`)

@@ -80,7 +80,7 @@ export async function handleRequest(server: MediaServer, { roomId, peerId, reque
       peerOf().close('left')
       return { data: {} }
     case 'startRecording':
-      return { data: await room.startRecording() }
+      return { data: await room.startRecording(request.data) }
     case 'stopRecording':
       return { data: await room.stopRecording() }
     default:

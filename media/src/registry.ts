@@ -62,10 +62,10 @@ export async function listMediaServers(redis: Redis, prefix: string): Promise<Me
   })
 }
 
-/** Load a process reports: consumers dominate forwarding cost; peers break ties. */
+/** Load a process reports: consumers dominate forwarding cost; peers, then rooms (a call nobody joined yet) break ties. */
 function loadScore(registration: MediaRegistration): number {
   const workers = Math.max(1, registration.load.workers.filter((worker) => worker.pid !== null).length)
-  return (registration.load.consumers + registration.load.peers) / workers
+  return (registration.load.consumers + registration.load.peers + registration.load.rooms / 1000) / workers
 }
 
 /**

@@ -6,7 +6,7 @@ import type { NotificationData, RequestData, ResponseData, SignalingNotification
 import type { MediaConfig } from './config'
 import { MediaError } from './errors'
 import { Peer, sourceOf, type LeaveReason } from './peer'
-import { Recording } from './recording'
+import { startRecording, type Recording } from './recording'
 import { monitorQuality, peerStats } from './stats'
 import { RoomRouters, type PlacedRouter } from './routers'
 import type { WorkerPool, WorkerSlot } from './workers'
@@ -44,6 +44,8 @@ export class Room extends EventEmitter<RoomEvents> {
   #recording: Recording | null = null
   /** Resolves once everything close() started has finished (a recording being finalized). */
   #settled: Promise<void> = Promise.resolve()
+  /** Resolves once the last stopped recording's mixed file is written and announced. */
+  #written: Promise<void> = Promise.resolve()
   #closed = false
 
   private constructor(options: RoomOptions, routers: RoomRouters, audioObserver: types.AudioLevelObserver) {
@@ -94,9 +96,9 @@ export class Room extends EventEmitter<RoomEvents> {
     return this.#routers.slots
   }
 
-  /** After close(): resolves when a recording it stopped is written. */
+  /** After close(): resolves when a recording it stopped is written (mixed). */
   get settled(): Promise<void> {
-    return this.#settled
+    return this.#settled.then(() => this.#written)
   }
 
   get primaryWorkerPid(): number {
@@ -165,33 +167,38 @@ export class Room extends EventEmitter<RoomEvents> {
     return { peers: await Promise.all(this.peers.map((peer) => peerStats(peer))) }
   }
 
-  async startRecording(): Promise<ResponseData<'startRecording'>> {
+  /** Records every producer, present now or appearing later; waitForMedia: also when nobody sends yet. */
+  async startRecording(data: RequestData<'startRecording'> = {}): Promise<ResponseData<'startRecording'>> {
     if (this.#recording && !this.#recording.stopped) throw new MediaError('RECORDING_ACTIVE', 'this room is already being recorded')
     const producers = await Promise.all(this.peers.flatMap((peer) => peer.producers.map(async (producer) => {
       await this.#routers.pipe(producer, peer.router, this.#routers.primary)
       return producer
     })))
-    const recording = await Recording.start({
-      roomId: this.id,
-      router: this.#routers.primary,
-      producers,
-      config: this.#config,
-      logger: this.#logger,
-      onFailed: (result) => {
-        this.#logger.warn('startRecording() [ffmpeg ended early]', { recordingId: result.recordingId, bytes: result.bytes })
-        this.notify(null, { name: 'recordingStopped', data: { ...result, reason: 'failed' } })
-      },
-    })
+    if (this.#recording && !this.#recording.stopped) throw new MediaError('RECORDING_ACTIVE', 'this room is already being recorded')
+    const recording = await startRecording({ roomId: this.id, router: this.#routers.primary, config: this.#config, logger: this.#logger }, producers, data.waitForMedia ?? false)
     this.#recording = recording
+    // A producer that appeared while the recording was being set up: add() skips the ones it has.
+    for (const peer of this.peers) for (const producer of peer.producers) void this.#record(peer, producer)
     this.notify(null, { name: 'recordingStarted', data: { recordingId: recording.id, path: recording.path } })
     return { recordingId: recording.id, path: recording.path }
   }
 
+  /**
+   * Answers once the segments are finished; the mix runs after, and `recordingStopped` (reason `failed` when
+   * nothing was written) goes room-wide when the file is there. `settled` waits for it.
+   */
   async stopRecording(reason: 'stopped' | 'room-closed' = 'stopped'): Promise<ResponseData<'stopRecording'>> {
     const recording = this.#recording
     if (!recording || recording.stopped) throw new MediaError('RECORDING_NOT_ACTIVE', 'this room is not being recorded')
     const result = await recording.stop()
-    this.notify(null, { name: 'recordingStopped', data: { ...result, reason: result.bytes > 0 ? reason : 'failed' } })
+    const written = recording.finished.then(
+      (final) => this.notify(null, { name: 'recordingStopped', data: { ...final, reason: final.bytes > 0 ? reason : 'failed' } }),
+      (error: unknown) => {
+        this.#logger.error('stopRecording() [mix failed]', errorFields(error))
+        this.notify(null, { name: 'recordingStopped', data: { ...result, bytes: 0, reason: 'failed' } })
+      },
+    )
+    this.#written = written
     return result
   }
 
@@ -215,7 +222,7 @@ export class Room extends EventEmitter<RoomEvents> {
       this.emit('closed')
     }
     if (!this.#recording || this.#recording.stopped) return teardown()
-    // recordingStopped follows once ffmpeg has written the file.
+    // recordingStopped follows once the mixed file is written (stopRecording extends `settled` for it).
     const stopping = this.stopRecording('room-closed').then(
       () => undefined,
       (error: unknown) => this.#logger.warn('close() [recording stop failed]', errorFields(error)),
@@ -230,9 +237,22 @@ export class Room extends EventEmitter<RoomEvents> {
         await this.#routers.pipe(producer, owner.router, this.#routers.primary)
         await this.#audioObserver.addProducer({ producerId: producer.id })
       }
+      void this.#record(owner, producer)
       await Promise.all(this.peers.filter((peer) => peer !== owner).map((peer) => this.#consume(peer, owner, producer)))
     } catch (error) {
       if (!this.#closed && !producer.closed) this.#logger.warn('onProducer() [fan-out failed]', { producerId: producer.id, ...errorFields(error) })
+    }
+  }
+
+  /** A producer appearing while the room is recorded joins the recording as a segment of its own. */
+  async #record(owner: Peer, producer: types.Producer): Promise<void> {
+    const recording = this.#recording
+    if (!recording || recording.stopped) return
+    try {
+      await this.#routers.pipe(producer, owner.router, this.#routers.primary)
+      await recording.add(producer)
+    } catch (error) {
+      if (!this.#closed && !producer.closed) this.#logger.warn('record() [late producer not recorded]', { producerId: producer.id, ...errorFields(error) })
     }
   }
 

@@ -119,14 +119,15 @@ export function ffmpegRtpParameters(kind: 'audio' | 'video'): RequestData<'produ
  * created with `rtcpMux: false`: ffmpeg sends RTCP from another socket than RTP, so the transport must
  * learn the two tuples apart (with rtcp-mux the first RTCP packet would pin the tuple and RTP be dropped).
  */
-export function feedFfmpeg(kind: 'audio' | 'video', transport: { ip: string; port: number; rtcpPort: number | null }): Subprocess {
-  return Bun.spawn(ffmpegCommand(kind, transport), { stdin: 'ignore', stdout: 'ignore', stderr: 'ignore' })
+export function feedFfmpeg(kind: 'audio' | 'video', transport: { ip: string; port: number; rtcpPort: number | null }, frequency = 440): Subprocess {
+  return Bun.spawn(ffmpegCommand(kind, transport, frequency), { stdin: 'ignore', stdout: 'ignore', stderr: 'ignore' })
 }
 
-export function ffmpegCommand(kind: 'audio' | 'video', { ip, port, rtcpPort }: { ip: string; port: number; rtcpPort: number | null }): string[] {
+/** `frequency`: the tone's pitch, so a test can tell two audio producers apart in a mix. */
+export function ffmpegCommand(kind: 'audio' | 'video', { ip, port, rtcpPort }: { ip: string; port: number; rtcpPort: number | null }, frequency = 440): string[] {
   const target = `rtp://${ip}:${port}?rtcpport=${rtcpPort ?? port}&pkt_size=1200`
   const args = kind === 'audio'
-    ? ['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000', '-c:a', 'libopus', '-ac', '2', '-b:a', '64k', '-payload_type', '100', '-ssrc', String(AUDIO_SSRC)]
+    ? ['-f', 'lavfi', '-i', `sine=frequency=${frequency}:sample_rate=48000`, '-c:a', 'libopus', '-ac', '2', '-b:a', '64k', '-payload_type', '100', '-ssrc', String(AUDIO_SSRC)]
     : ['-f', 'lavfi', '-i', 'testsrc=size=320x180:rate=15', '-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '300k', '-g', '10', '-pix_fmt', 'yuv420p', '-payload_type', '101', '-ssrc', String(VIDEO_SSRC)]
   // -t: a feeder orphaned by a crashed test run stops on its own after 10 minutes.
   return ['ffmpeg', '-hide_banner', '-loglevel', 'error', '-re', ...args, '-t', '600', '-f', 'rtp', target]

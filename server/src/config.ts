@@ -42,6 +42,8 @@ export interface Config {
   bodyLimitBytes: number
   accessTokenTtlSeconds: number
   refreshTokenTtlDays: number
+  /** How long a process may reuse a live session without re-reading it (SESSION_CACHE_MS; 0 = off); revocations reach every instance sooner through Redis. */
+  sessionCacheMs: number
   rateLimit: { ipPerMinute: number; userPerMinute: number; authPerMinute: number }
   loginThrottle: { maxFailures: number; windowSeconds: number }
   mail: { smtpUrl: string | null; from: string }
@@ -53,6 +55,8 @@ export interface Config {
   push: { subject: string; ttlSeconds: number; timeoutMs: number; allowLocalEndpoints: boolean }
   /** Uploads, storage and signed downloads (docs/FILES.md). */
   files: FilesConfig
+  /** Reports (conversation exports): how long a finished export and its file are kept (REPORT_TTL_HOURS). */
+  reports: { ttlSeconds: number }
   /** Worker fleet: per-queue concurrency overrides and rate limits (WORKER_CONCURRENCY_<QUEUE>, WORKER_RATE_LIMIT_<QUEUE>). */
   workers: { shutdownTimeoutMs: number; queues: Record<string, QueueWorkerConfig>; only: string[] | null; lockDurationMs: number | null; stalledIntervalMs: number }
   /** AI provider layer (server/src/ai): an OpenAI-compatible endpoint, or offline engines when none is set. */
@@ -338,6 +342,7 @@ export function loadConfig(env: Env = readEnv()): Config {
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 1024 * 1024, 1024),
     accessTokenTtlSeconds: int(env, 'ACCESS_TOKEN_TTL_SECONDS', 900, 10, 86_400),
     refreshTokenTtlDays: int(env, 'REFRESH_TOKEN_TTL_DAYS', 30, 1, 365),
+    sessionCacheMs: int(env, 'SESSION_CACHE_MS', 5000, 0, 60_000),
     rateLimit: {
       ipPerMinute: int(env, 'RATE_LIMIT_IP_PER_MINUTE', 1200, 1),
       userPerMinute: int(env, 'RATE_LIMIT_USER_PER_MINUTE', 600, 1),
@@ -364,6 +369,7 @@ export function loadConfig(env: Env = readEnv()): Config {
       allowLocalEndpoints: bool(env, 'PUSH_ALLOW_LOCAL_ENDPOINTS', false),
     },
     files: filesConfig(env, dataDir),
+    reports: { ttlSeconds: int(env, 'REPORT_TTL_HOURS', 72, 1, 24 * 365) * 3600 },
     workers: {
       shutdownTimeoutMs: int(env, 'WORKER_SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
       queues: queueWorkers(env),

@@ -23,7 +23,9 @@ import { NotificationService } from './features/notifications/service'
 import { SearchService } from './features/search/service'
 import { ModerationService } from './features/moderation/service'
 import { MarketplaceService } from './features/marketplace/service'
+import { listingImageReader } from './features/marketplace/images'
 import { StoryService } from './features/stories/service'
+import { storyMediaReader } from './features/stories/audience'
 import { WebhookService } from './features/webhooks/service'
 import { IncomingWebhookService } from './features/webhooks/incoming'
 import { WebhookDispatcher } from './features/webhooks/dispatcher'
@@ -129,7 +131,8 @@ export function createContext(config: Config): AppContext {
   const mail = new MailService(db, log, config.mail.smtpUrl, config.mail.from, jobMailQueue(jobs))
   const audit = new AuditService(db)
   const attempts = new AttemptThrottle(limiter, config)
-  const mfa = new MfaService(db, config, attempts, audit)
+  // `sessions` is created below; the callback only runs on a request, long after.
+  const mfa = new MfaService(db, config, attempts, audit, (userId) => sessions.userChanged(userId))
   const id = newId()
   const hub = new RealtimeHub(id, log, redis, config.redisPrefix)
   const sessions = new SessionService(db, config, audit, hub)
@@ -138,15 +141,16 @@ export function createContext(config: Config): AppContext {
   const push = new PushSubscriptionService(db, config)
   const pushQueue = createPushQueue(jobs, new PushSender(db, config, log), log)
   const notifications = new NotificationService(db, threads, hub, [new PushDispatcher(db, pushQueue, log)])
-  const moderation = new ModerationService(db, access, hub)
-  const conversations = new ConversationService(db, access, hub, [notifications])
-  // Send hooks run in this order: moderation refuses first; notifications read the follows that threads just wrote.
   const webhooks = new WebhookService(db, config, log)
-  const webhookQueue = createDeliveryQueue(config, webhooks, log)
-  const messages = new MessageService(db, access, hub, [moderation, threads, notifications, new WebhookDispatcher(webhookQueue, log)], new MessageAttachments())
+  const webhookQueue = createDeliveryQueue(jobs, webhooks, log)
+  // Outgoing webhooks hear of a workspace's channel messages, members and channels.
+  const webhookDispatcher = new WebhookDispatcher(webhookQueue, log)
+  const moderation = new ModerationService(db, access, hub, [webhookDispatcher])
+  const conversations = new ConversationService(db, access, hub, [notifications], [webhookDispatcher])
+  // Send hooks run in this order: moderation refuses first; notifications read the follows that threads just wrote.
+  const messages = new MessageService(db, access, hub, [moderation, threads, notifications, webhookDispatcher], new MessageAttachments())
   const storage = createStorage(config.files)
-  const mediaJobs = config.redisUrl ? new JobService(config, log) : null
-  const mediaQueue = new FileMediaQueue(db, mediaJobs, new MediaProcessor(db, config.files, storage), hub, log)
+  const mediaQueue = new FileMediaQueue(db, jobs, new MediaProcessor(db, config.files, storage), hub, log)
   const media = new MediaClient({ url: config.calls.mediaUrl, secret: config.calls.mediaSecret, requestTimeoutMs: config.calls.mediaRequestTimeoutMs, redis, redisPrefix: config.redisPrefix, log })
   const calls = new CallService(db, access, messages, notifications, hub, media, config.calls.ringTimeoutSeconds, log)
   media.connect()
@@ -161,7 +165,7 @@ export function createContext(config: Config): AppContext {
     admin: new AdminService(db, sessions, audit),
     oauth: new OAuthService(db, config, sessions, audit, log),
     access,
-    workspaces: new WorkspaceService(db, config, mail, audit, hub, notifications),
+    workspaces: new WorkspaceService(db, config, mail, audit, hub, notifications, [webhookDispatcher]),
     conversations,
     messages,
     threads,
@@ -170,14 +174,14 @@ export function createContext(config: Config): AppContext {
     webhooks,
     incomingWebhooks: new IncomingWebhookService(db, config, access, messages),
     moderation,
-    marketplace: new MarketplaceService(db, access, messages),
+    marketplace: new MarketplaceService(db, access, messages, moderation),
     stories: new StoryService(db, conversations, messages, hub),
     calls,
     callSignals: new SignalRelay(db, calls, media, hub, log),
     callRecordings: new CallRecordings(db, access, media, messages, hub, storage, aiServices.transcripts, aiServices.transcriptions, log),
     push,
     files: new FileService(db, config.files, storage, mediaQueue, log),
-    fileDownloads: new FileDownloads(db, storage, config.files.urlSecret, config.files.urlTtlSeconds),
+    fileDownloads: new FileDownloads(db, storage, config.files.urlSecret, config.files.urlTtlSeconds, [storyMediaReader(db), listingImageReader(db)]),
     images: new ImageJobService(db, jobs, storage),
     exports: new ExportService(db, access, jobs, new FileDownloads(db, storage, config.files.urlSecret, config.files.urlTtlSeconds)),
   }
@@ -210,7 +214,6 @@ export function createContext(config: Config): AppContext {
       await hub.close()
       await webhookQueue.close()
       await mediaQueue.close()
-      await mediaJobs?.close()
       await pushQueue.close()
       limiter.close()
       await mail.close()

@@ -45,6 +45,9 @@ export function refreshSession(): Promise<boolean> {
 const origin = typeof window === 'undefined' ? 'http://localhost:3000' : window.location.origin
 
 const raw = treaty<App>(origin, {
+  // Timestamps stay ISO strings, as the schemas type them and as the socket and the cache deliver them. Reviving
+  // them into Dates also ran three regexes over every string of a response (53 ms for a 100-message page).
+  parseDate: false,
   headers: () => {
     const token = session()?.accessToken
     return token ? { authorization: `Bearer ${token}` } : {}

@@ -20,6 +20,7 @@ export const ScheduledJob = t.Union([
   t.Object({ kind: t.Literal('purge-expired-auth'), olderThanDays: t.Optional(t.Number({ minimum: 0, maximum: 3650 })) }),
   t.Object({ kind: t.Literal('purge-expired-stories') }),
   t.Object({ kind: t.Literal('purge-expired-uploads') }),
+  t.Object({ kind: t.Literal('purge-expired-exports') }),
 ])
 export type ScheduledJob = Static<typeof ScheduledJob>
 
@@ -28,6 +29,7 @@ export const SCHEDULES: Array<{ name: string; everyMs: number; data: ScheduledJo
   { name: 'purge-expired-auth', everyMs: 3600_000, data: { kind: 'purge-expired-auth' } },
   { name: 'purge-expired-stories', everyMs: 600_000, data: { kind: 'purge-expired-stories' } },
   { name: 'purge-expired-uploads', everyMs: 3600_000, data: { kind: 'purge-expired-uploads' } },
+  { name: 'purge-expired-exports', everyMs: 3600_000, data: { kind: 'purge-expired-exports' } },
 ]
 
 /** One outgoing webhook delivery; the row holds the payload, the job only its id. */
@@ -55,9 +57,9 @@ export const TranscriptionJob = t.Object({
 })
 export type TranscriptionJob = Static<typeof TranscriptionJob>
 
-/** Slow LLM work done off the request path; the result is the job's return value (GET /jobs/:queue/:id). */
+/** Slow AI work done off the request path (jobId = summaryId); the `ai_summaries` row holds the request and the result, `userId` is the requester, whose sockets see progress. */
 export const AiJob = t.Union([
-  t.Object({ kind: t.Literal('summarize'), userId: t.String({ minLength: 1, maxLength: 64 }), conversationId: t.String({ minLength: 1, maxLength: 64 }), rootId: t.Optional(t.String({ minLength: 1, maxLength: 64 })) }),
+  t.Object({ kind: t.Literal('summarize'), summaryId: t.String({ minLength: 1, maxLength: 64 }), userId: t.String({ minLength: 1, maxLength: 64 }) }),
 ])
 export type AiJob = Static<typeof AiJob>
 

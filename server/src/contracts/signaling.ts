@@ -124,8 +124,12 @@ export const SIGNALING_REQUESTS = {
   },
   getStats: { api: false, data: Empty, response: t.Object({ peers: t.Array(PeerStats) }) },
   leave: { api: false, data: Empty, response: Empty },
-  /** The API checks who may record; media writes DATA_DIR/recordings/<roomId>-<recordingId>.webm. */
-  startRecording: { api: true, data: Empty, response: t.Object({ recordingId: Id, path: t.String() }) },
+  /**
+   * The API checks who may record; media records every producer, also those appearing later, and mixes them into
+   * DATA_DIR/recordings/<roomId>-<recordingId>.webm. waitForMedia: start even when nobody sends yet (a call started recorded).
+   */
+  startRecording: { api: true, data: t.Object({ waitForMedia: t.Optional(t.Boolean()) }, Strict), response: t.Object({ recordingId: Id, path: t.String() }) },
+  /** Answers once the segments are finished (bytes: theirs); `recordingStopped` follows when the mixed file is written. */
   stopRecording: { api: true, data: Empty, response: t.Object({ recordingId: Id, path: t.String(), bytes: t.Integer(), durationMs: t.Integer() }) },
 } as const satisfies Record<string, { api: boolean; data: TSchema; response: TSchema }>
 

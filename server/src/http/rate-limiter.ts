@@ -12,6 +12,11 @@ export interface RateResult {
 export interface RateLimiter {
   /** Counts one hit against `key` and says whether it is within `limit` per `windowMs`. */
   hit(key: string, limit: number, windowMs: number): Promise<RateResult>
+  /**
+   * `hit` answered at once, for limiters that count in memory: per-request hooks then need no
+   * promise (docs/BENCHMARKS.md). Absent when the count lives in Redis.
+   */
+  hitNow?(key: string, limit: number, windowMs: number): RateResult
   /** The current count without adding to it. */
   peek(key: string, limit: number): Promise<RateResult>
   reset(key: string): Promise<void>
@@ -30,16 +35,20 @@ export function createMemoryRateLimiter(): RateLimiter {
     allowed: count <= limit,
     retryAfterSeconds: Math.max(1, Math.ceil((resetAt - Date.now()) / 1000)),
   })
+  const hitNow = (key: string, limit: number, windowMs: number): RateResult => {
+    const now = Date.now()
+    let entry = windows.get(key)
+    if (!entry || entry.resetAt <= now) {
+      entry = { count: 0, resetAt: now + windowMs }
+      windows.set(key, entry)
+    }
+    entry.count++
+    return result(entry.count, limit, entry.resetAt)
+  }
   return {
+    hitNow,
     async hit(key, limit, windowMs) {
-      const now = Date.now()
-      let entry = windows.get(key)
-      if (!entry || entry.resetAt <= now) {
-        entry = { count: 0, resetAt: now + windowMs }
-        windows.set(key, entry)
-      }
-      entry.count++
-      return result(entry.count, limit, entry.resetAt)
+      return hitNow(key, limit, windowMs)
     },
     async peek(key, limit) {
       const entry = windows.get(key)

@@ -38,7 +38,9 @@ export function realtimeGateway(ctx: AppContext, hub: RealtimeHub) {
   const connections = ctx.metrics.gauge('ws_connections', 'Open authenticated WebSocket connections', () => [[{}, hub.connections]])
   void connections
 
-  const presence = new PresenceTracker(ctx.db, (topic, event) => hub.toTopic(topic, event), ctx.id, ctx.redis, ctx.config.redisPrefix, log)
+  const presence = new PresenceTracker(ctx.db, (topic, event) => hub.toTopic(topic, event), ctx.id, ctx.redis, ctx.config.redisPrefix, log, services.notifications)
+  // @NOTE: presence is best effort; failures are logged inside.
+  services.notifications.onDndChanged((userId) => void presence.dndChanged(userId).catch(() => {}))
   ctx.onClose(() => presence.close())
   const send = (raw: RawSocket, event: ServerEvent) => void raw.send(JSON.stringify(event))
   const fail = (raw: RawSocket, ref: string | undefined, error: unknown) => {

@@ -2,6 +2,7 @@ import type Redis from 'ioredis'
 import type { Logger } from '../logger'
 import { errorFields } from '../logger'
 import type { ServerEvent } from './protocol'
+import type { Invalidation } from '../features/auth/session-cache'
 
 /** What services publish through; they know topics and events, nothing of sockets or Redis. */
 export interface EventSink {
@@ -30,6 +31,7 @@ type Envelope =
   | { origin: string; kind: 'topic'; topic: string; data: string }
   | { origin: string; kind: 'membership'; userId: string; conversationId: string; joined: boolean }
   | { origin: string; kind: 'revoked'; sessionIds: string[] }
+  | { origin: string; kind: 'users'; userIds: string[] }
 
 export const conversationTopic = (id: string) => `conv:${id}`
 export const userTopic = (id: string) => `user:${id}`
@@ -44,6 +46,7 @@ export class RealtimeHub implements EventSink {
   #sockets = new Map<string, Set<HubSocket>>()
   #subscriber: Redis | null = null
   readonly #channel: string
+  readonly #invalidationListeners: Array<(change: Invalidation) => void> = []
 
   constructor(private instanceId: string, private log: Logger, private redis: Redis | null, redisPrefix: string) {
     this.#channel = `${redisPrefix}realtime`
@@ -57,6 +60,8 @@ export class RealtimeHub implements EventSink {
     this.#subscriber = this.redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null, commandTimeout: undefined })
     this.#subscriber.on('error', (error) => this.log.warn('hub() [redis subscriber error]', errorFields(error)))
     this.#subscriber.on('message', (_channel: string, raw: string) => this.#fromRedis(raw))
+    // Messages published while the subscriber was away are lost: cached sessions are forgotten.
+    this.#subscriber.on('ready', () => this.#invalidated({ all: true }))
     try {
       await this.#subscriber.subscribe(this.#channel)
     } catch (error) {
@@ -104,6 +109,20 @@ export class RealtimeHub implements EventSink {
   sessionsRevoked(sessionIds: string[]): void {
     this.#closeSessions(sessionIds)
     this.#bridge({ origin: this.instanceId, kind: 'revoked', sessionIds })
+  }
+
+  /** Session caches on the other instances drop these users' rows (profile, role, two-factor changed). */
+  usersChanged(userIds: string[]): void {
+    this.#bridge({ origin: this.instanceId, kind: 'users', userIds })
+  }
+
+  /** Revocations and user changes made by the other instances, for the session cache. */
+  onInvalidation(listener: (change: Invalidation) => void): void {
+    this.#invalidationListeners.push(listener)
+  }
+
+  #invalidated(change: Invalidation): void {
+    for (const listener of this.#invalidationListeners) listener(change)
   }
 
   #closeSessions(sessionIds: string[]): void {
@@ -155,7 +174,10 @@ export class RealtimeHub implements EventSink {
     }
     if (envelope.origin === this.instanceId) return
     if (envelope.kind === 'topic') this.#server?.publish(envelope.topic, envelope.data)
-    else if (envelope.kind === 'revoked') this.#closeSessions(envelope.sessionIds)
+    else if (envelope.kind === 'revoked') {
+      this.#invalidated({ sessionIds: envelope.sessionIds })
+      this.#closeSessions(envelope.sessionIds)
+    } else if (envelope.kind === 'users') this.#invalidated({ userIds: envelope.userIds })
     else this.#applyMembership(envelope.userId, envelope.conversationId, envelope.joined)
   }
 }

@@ -13,17 +13,32 @@ type PresenceEvent = Extract<ServerEvent, { type: 'presence' }>
 
 const HEARTBEAT_MS = 20_000
 const INSTANCE_TTL_MS = 60_000
+/** Choosing `dnd` on the socket while do-not-disturb is off turns it on for this long. */
+export const SOCKET_DND_MS = 8 * 3600_000
+/** setTimeout's limit; a later expiry is announced by the next change or subscribe instead. */
+const MAX_TIMER_MS = 2 ** 31 - 1
+
+/** The notification do-not-disturb setting, which the `dnd` presence status mirrors. */
+export interface DndSetting {
+  dnd(userId: string): { active: boolean; until: string | null }
+  setDnd(userId: string, until: string | null, options: { quiet?: boolean }): unknown
+}
 
 /**
  * Presence derived from open sockets: a user with at least one socket anywhere shows the status
  * they chose (online, away or dnd); when their last socket closes they are offline with a "last
  * seen" time. Each API instance counts its own sockets; with Redis the counts of live instances
  * (each refreshes a heartbeat) are summed, so a crashed instance stops counting within a minute.
+ * `dnd` and the do-not-disturb setting are one: while the setting is on a connected user shows
+ * `dnd`; choosing `dnd` turns it on (SOCKET_DND_MS unless already on), choosing `online` turns it
+ * off, and `away` leaves it alone (idle clients send it on their own).
  */
 export class PresenceTracker {
   #local = new Map<string, number>()
   #chosen = new Map<string, Chosen>()
   #heartbeat: ReturnType<typeof setInterval> | null = null
+  /** Per user: when their do-not-disturb ends, announced then so watchers see it end. */
+  #dndExpiry = new Map<string, { at: number; timer: ReturnType<typeof setTimeout> }>()
   readonly #keys
 
   constructor(
@@ -33,6 +48,7 @@ export class PresenceTracker {
     private redis: Redis | null,
     prefix: string,
     private log: Logger,
+    private dndSetting?: DndSetting,
   ) {
     this.#keys = { instances: `${prefix}presence:instances`, counts: (id: string) => `${prefix}presence:counts:${id}`, chosen: `${prefix}presence:chosen` }
     if (redis) {
@@ -66,14 +82,27 @@ export class PresenceTracker {
   async choose(userId: string, status: Chosen): Promise<void> {
     this.#chosen.set(userId, status)
     await this.#redis((redis) => redis.hset(this.#keys.chosen, userId, status))
+    const active = this.dndSetting?.dnd(userId).active
+    if (status === 'dnd' && active === false) this.dndSetting!.setDnd(userId, new Date(Date.now() + SOCKET_DND_MS).toISOString(), { quiet: true })
+    if (status === 'online' && active === true) this.dndSetting!.setDnd(userId, null, { quiet: true })
     await this.#announce(userId)
+  }
+
+  /** The do-not-disturb setting changed elsewhere (REST): watchers of a connected user see the status follow. */
+  async dndChanged(userId: string): Promise<void> {
+    const sockets = (this.#local.get(userId) ?? 0) + (await this.#elsewhere(userId))
+    if (sockets > 0) await this.#announce(userId)
   }
 
   async snapshot(userId: string): Promise<PresenceEvent> {
     const sockets = (this.#local.get(userId) ?? 0) + (await this.#elsewhere(userId))
     if (sockets > 0) {
       const chosen = this.#chosen.get(userId) ?? ((await this.#redis((redis) => redis.hget(this.#keys.chosen, userId))) as Chosen | null) ?? 'online'
-      return { type: 'presence', userId, status: chosen, lastSeenAt: null }
+      if (!this.dndSetting) return { type: 'presence', userId, status: chosen, lastSeenAt: null }
+      const dnd = this.dndSetting.dnd(userId)
+      if (dnd.active && dnd.until) this.#announceAt(userId, Date.parse(dnd.until))
+      // A chosen `dnd` whose setting ended (expired, or switched off by REST) is plain online.
+      return { type: 'presence', userId, status: dnd.active ? 'dnd' : chosen === 'dnd' ? 'online' : chosen, lastSeenAt: null }
     }
     const row = this.db.select({ lastSeenAt: users.lastSeenAt }).from(users).where(eq(users.id, userId)).get()
     return { type: 'presence', userId, status: 'offline', lastSeenAt: row?.lastSeenAt?.toISOString() ?? null }
@@ -81,6 +110,8 @@ export class PresenceTracker {
 
   async close(): Promise<void> {
     if (this.#heartbeat) clearInterval(this.#heartbeat)
+    for (const { timer } of this.#dndExpiry.values()) clearTimeout(timer)
+    this.#dndExpiry.clear()
     // This instance's sockets are gone with it.
     await this.#redis((redis) => redis.multi().del(this.#keys.counts(this.instanceId)).zrem(this.#keys.instances, this.instanceId).exec())
   }
@@ -99,6 +130,19 @@ export class PresenceTracker {
 
   async #announce(userId: string): Promise<void> {
     this.publish(presenceTopic(userId), await this.snapshot(userId))
+  }
+
+  #announceAt(userId: string, at: number): void {
+    const delay = at - Date.now() + 10
+    if (this.#dndExpiry.get(userId)?.at === at || delay > MAX_TIMER_MS) return
+    clearTimeout(this.#dndExpiry.get(userId)?.timer)
+    const timer = setTimeout(() => {
+      this.#dndExpiry.delete(userId)
+      // @NOTE: presence is best effort; a failed announce leaves the next change or subscribe to correct it.
+      void this.dndChanged(userId).catch(() => {})
+    }, Math.max(0, delay))
+    timer.unref?.()
+    this.#dndExpiry.set(userId, { at, timer })
   }
 
   #beat(): void {

@@ -8,7 +8,7 @@ import type { JobRun } from '../registry'
 
 /** Conversation exports: parses the payload, the runner re-checks access and writes the file. */
 export function reportsProcessor(ctx: WorkerContext) {
-  const runner = new ExportRunner(ctx.db, createStorage(ctx.config.files), ctx.log)
+  const runner = new ExportRunner(ctx.db, createStorage(ctx.config.files), ctx.log, ctx.config.reports.ttlSeconds)
   return async (job: Job, run: JobRun) => {
     if (!Value.Check(ReportJob, job.data)) throw new UnrecoverableError(`invalid report job payload: ${JSON.stringify(job.data).slice(0, 200)}`)
     const { exportId } = job.data as ReportJob

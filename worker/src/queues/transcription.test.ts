@@ -63,22 +63,3 @@ test('a malformed payload, or a message nobody asked to transcribe, fails at onc
   await expect(orphan.waitUntilFinished(events, 20_000)).rejects.toThrow(/No transcript was requested/)
   expect((await queue.getJob(orphan.id!))?.attemptsMade).toBe(1)
 })
-
-test('the ai queue summarizes a conversation off the request path (extractive without a provider), for members only', async () => {
-  const { queue: ai, events: aiEvents } = await apiQueue(QUEUES.ai)
-  try {
-    for (const content of ['The launch moves to Monday.', 'Monday launch needs the final launch checklist.', 'Nice weather.']) {
-      await server.request('POST', `/conversations/${conversationId}/messages`, { token: bob.accessToken, body: { content } })
-    }
-    const job = await ai.add('summarize', { kind: 'summarize', userId: alice.user.id, conversationId })
-    const summary = await job.waitUntilFinished(aiEvents, 20_000)
-    expect(summary.method).toBe('extractive')
-    expect(summary.summary).toContain('launch')
-    const stranger = await server.register()
-    const refused = await ai.add('summarize', { kind: 'summarize', userId: stranger.user.id, conversationId }, { attempts: 3 })
-    await expect(refused.waitUntilFinished(aiEvents, 20_000)).rejects.toThrow(/Conversation not found/)
-    expect((await ai.getJob(refused.id!))?.attemptsMade).toBe(1)
-  } finally {
-    await Promise.all([ai.close(), aiEvents.close()])
-  }
-})

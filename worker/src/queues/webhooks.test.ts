@@ -5,7 +5,10 @@ import { eq } from 'drizzle-orm'
 import type { Db } from '../../../server/src/db/client'
 import { users, webhookDeliveries, webhooks, workspaces } from '../../../server/src/db/schema'
 import { QUEUES } from '../../../server/src/contracts/jobs'
-import { BullDeliveryQueue } from '../../../server/src/features/webhooks/queue'
+import { loadConfig } from '../../../server/src/config'
+import { JobService } from '../../../server/src/features/jobs/service'
+import { WebhookService } from '../../../server/src/features/webhooks/service'
+import { createDeliveryQueue, type DeliveryQueue } from '../../../server/src/features/webhooks/queue'
 import { createLogger } from '../../../server/src/logger'
 import { startWorker, type TestWorker } from '../../test/harness'
 
@@ -14,7 +17,8 @@ const answers: number[] = []
 let receiver: ReturnType<typeof Bun.serve>
 let harness: TestWorker
 let db: Db
-let producer: BullDeliveryQueue
+let jobs: JobService
+let producer: DeliveryQueue
 let queue: Queue
 let events: QueueEvents
 
@@ -29,11 +33,16 @@ beforeAll(async () => {
   })
   harness = await startWorker(QUEUES.webhooks, { WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' })
   ;({ db, queue, events } = harness)
-  producer = new BullDeliveryQueue(harness.redisUrl, `${harness.prefix}bull`, createLogger('silent'))
+  // The API's producer: the one JobService, and the webhooks feature's queue on top of it.
+  const log = createLogger('silent')
+  const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: harness.dataDir, REDIS_URL: harness.redisUrl, REDIS_PREFIX: harness.prefix })
+  jobs = new JobService(config, log)
+  producer = createDeliveryQueue(jobs, new WebhookService(db, config, log), log)
 })
 
 afterAll(async () => {
   await producer.close()
+  await jobs.close()
   await harness.stop()
   receiver.stop(true)
 })

@@ -14,7 +14,9 @@ import { Transcript } from './voice'
 import { EMOJI } from './emoji'
 import { highlightIn } from './highlight'
 
-const time = (iso: string) => new Date(iso).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' })
+// One formatter for every row: toLocaleTimeString with options builds a new one per call (a visible cost per row while scrolling).
+const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' })
+const time = (iso: string) => timeFormat.format(new Date(iso))
 
 function mentionName(username: string): string | null {
   return Object.values(chat.users).find((u) => u.username.toLowerCase() === username)?.displayName ?? null

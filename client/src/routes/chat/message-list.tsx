@@ -1,14 +1,13 @@
 import { createVirtualizer } from '@tanstack/solid-virtual'
-import { createEffect, createMemo, For, on, onCleanup, Show } from 'solid-js'
+import { createEffect, createMemo, For, Match, on, onCleanup, Show, Switch } from 'solid-js'
 import type { MessageView } from '../../../../server/src/realtime/protocol'
 import type { OutboxItem } from '../../offline/db'
 import { MessageItem, PendingItem } from './message-item'
 
-export type Row =
-  | { kind: 'day'; key: string; label: string }
-  | { kind: 'unread'; key: string }
-  | { kind: 'message'; key: string; message: MessageView; grouped: boolean }
-  | { kind: 'pending'; key: string; item: OutboxItem }
+type DayRow = { kind: 'day'; key: string; label: string }
+type MessageRow = { kind: 'message'; key: string; message: MessageView; grouped: boolean }
+type PendingRow = { kind: 'pending'; key: string; item: OutboxItem }
+export type Row = DayRow | { kind: 'unread'; key: string } | MessageRow | PendingRow
 
 const GROUP_WINDOW_MS = 5 * 60_000
 
@@ -79,8 +78,12 @@ export function MessageList(props: {
     estimateSize: () => 56,
     overscan: 8,
     getItemKey: (index) => props.rows[index]?.key ?? index,
+    // A chat list: when older rows arrive above, the row under the reader keeps its place on screen (by key).
+    anchorTo: 'end',
   })
   const items = createMemo(() => virtualizer.getVirtualItems())
+  const slots = createMemo(() => new Map(items().map((item) => [String(item.key), item])))
+  const slotKeys = createMemo(() => [...slots().keys()])
 
   const scrollToEnd = () => {
     if (props.rows.length > 0) virtualizer.scrollToIndex(props.rows.length - 1, { align: 'end' })
@@ -119,35 +122,37 @@ export function MessageList(props: {
     }
   }, { defer: true }))
 
+  // One look at the scroll position per frame, however many scroll events the frame had.
+  let scrollFrame = 0
+  const onScrollEvent = () => {
+    if (scrollFrame) return
+    scrollFrame = requestAnimationFrame(() => {
+      scrollFrame = 0
+      void onScroll()
+    })
+  }
+  onCleanup(() => cancelAnimationFrame(scrollFrame))
+
   async function onScroll() {
-    const distanceFromEnd = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight
+    const { scrollHeight, scrollTop, clientHeight } = scroller
+    const distanceFromEnd = scrollHeight - scrollTop - clientHeight
     atBottom = distanceFromEnd < 80 && !props.hasMoreAfter
     if (atBottom) props.onAtBottom()
     if (distanceFromEnd < 400 && props.hasMoreAfter && !loadingNewer) {
       loadingNewer = true
       void props.onLoadNewer().finally(() => (loadingNewer = false))
     }
-    if (scroller.scrollTop < 400 && props.hasMoreBefore && !loadingOlder) {
+    // Ask for the older page while a few screens of rows are still above, so a fling rarely reaches the top and waits.
+    if (scrollTop < Math.max(400, clientHeight * 3) && props.hasMoreBefore && !loadingOlder) {
       loadingOlder = true
-      // Keep the reader's place: the first message actually on screen stays where it is.
-      const top = scroller.scrollTop
-      const anchor = items().find((item) => item.start >= top && props.rows[item.index]?.kind === 'message') ?? items()[0]
-      const anchorKey = anchor ? props.rows[anchor.index]?.key : undefined
-      const offset = anchor ? anchor.start - top : 0
       let loaded = false
       try {
         loaded = await props.onLoadOlder()
       } finally {
         loadingOlder = false
       }
-      if (!loaded || !anchorKey) return
-      requestAnimationFrame(() => {
-        const index = props.rows.findIndex((r) => r.key === anchorKey)
-        const target = index >= 0 ? virtualizer.getOffsetForIndex(index, 'start') : undefined
-        if (target) virtualizer.scrollToOffset(Math.max(0, target[0] - offset))
-        // Still near the top (a short page, or a fast fling): keep loading without waiting for another scroll event.
-        requestAnimationFrame(() => void onScroll())
-      })
+      // Still near the top (a short page, or a fast fling): keep loading without waiting for another scroll event.
+      if (loaded) onScrollEvent()
     }
   }
 
@@ -158,21 +163,25 @@ export function MessageList(props: {
   onCleanup(() => document.removeEventListener('visibilitychange', onVisible))
 
   return (
-    <div class="message-scroller" ref={scroller} onScroll={() => void onScroll()} data-testid="message-list">
+    <div class="message-scroller" ref={scroller} onScroll={onScrollEvent} data-testid="message-list">
       <div role="log" aria-label="Messages" aria-live="polite" class="message-canvas" style={{ height: `${virtualizer.getTotalSize()}px` }}>
-        <For each={items()}>
-          {(item) => {
-            const row = () => props.rows[item.index]
+        {/* Slots follow row keys, not indexes: a page loaded above, or a new row list after any change, re-renders no visible row. */}
+        <For each={slotKeys()}>
+          {(key) => {
+            const item = () => slots().get(key)
+            const row = () => props.rows[item()?.index ?? -1]
             return (
-              <div class="row-slot" data-index={item.index} ref={(el) => queueMicrotask(() => virtualizer.measureElement(el))} style={{ transform: `translateY(${item.start}px)` }}>
-                <Show when={row()} keyed>
-                  {(current) => {
-                    if (current.kind === 'day') return <div class="day-separator" role="separator">{current.label}</div>
-                    if (current.kind === 'unread') return <div class="unread-separator" role="separator">New messages</div>
-                    if (current.kind === 'pending') return <PendingItem item={current.item} />
-                    return <MessageItem message={current.message} grouped={current.grouped} me={props.me} canModerate={props.canModerate} onOpenThread={props.onOpenThread} focused={current.key === props.focusId} seen={current.key === props.seenId} />
-                  }}
-                </Show>
+              <div class="row-slot" data-index={item()?.index} ref={(el) => queueMicrotask(() => el.isConnected && virtualizer.measureElement(el))} style={{ transform: `translateY(${item()?.start ?? 0}px)` }}>
+                <Switch>
+                  <Match when={row()?.kind === 'day' && (row() as DayRow)}>{(current) => <div class="day-separator" role="separator">{current().label}</div>}</Match>
+                  <Match when={row()?.kind === 'unread'}>
+                    <div class="unread-separator" role="separator">New messages</div>
+                  </Match>
+                  <Match when={row()?.kind === 'pending' && (row() as PendingRow)}>{(current) => <PendingItem item={current().item} />}</Match>
+                  <Match when={row()?.kind === 'message' && (row() as MessageRow)}>
+                    {(current) => <MessageItem message={current().message} grouped={current().grouped} me={props.me} canModerate={props.canModerate} onOpenThread={props.onOpenThread} focused={key === props.focusId} seen={key === props.seenId} />}
+                  </Match>
+                </Switch>
               </div>
             )
           }}

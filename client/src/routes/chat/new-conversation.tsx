@@ -136,24 +136,26 @@ function PeoplePicker(props: { me: string; busy: boolean; onCancel(): void; onPi
     >
       <label>
         To
-        <input type="search" placeholder="Name or username" value={query()} onInput={(e) => setQuery(e.currentTarget.value)} autofocus aria-controls="people-results" />
+        <input type="search" placeholder="Name, or exact username or email" value={query()} onInput={(e) => setQuery(e.currentTarget.value)} autofocus aria-controls="people-results" />
       </label>
       <Show when={chosen().length > 0}>
         <div class="chips">
           <For each={chosen()}>
             {(user) => (
-              <button type="button" class="chip" onClick={() => toggle(user)} aria-label={`Remove ${user.displayName}`}>
-                {user.displayName} ×
+              <button type="button" class="chip" onClick={() => toggle(user)}>
+                {user.displayName} <span aria-hidden="true">×</span>
+                <span class="visually-hidden"> (remove)</span>
               </button>
             )}
           </For>
         </div>
       </Show>
-      <ul id="people-results" class="picker" role="listbox" aria-multiselectable="true">
+      {/* Toggle buttons in a list: a listbox may not hold buttons (nested interactive controls). */}
+      <ul id="people-results" class="picker" role="list" aria-label="People found">
         <For each={(hits() ?? []).filter((u) => u.id !== props.me)}>
           {(user) => (
-            <li role="option" aria-selected={chosen().some((u) => u.id === user.id)}>
-              <button type="button" class="secondary" onClick={() => toggle(user)}>
+            <li>
+              <button type="button" class="secondary" aria-pressed={chosen().some((u) => u.id === user.id)} onClick={() => toggle(user)}>
                 {user.displayName} <span class="muted">@{user.username}</span>
               </button>
             </li>

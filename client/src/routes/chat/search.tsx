@@ -3,6 +3,7 @@ import { createResource, createSignal, For, Show } from 'solid-js'
 import { api, call, type ApiError } from '../../api/client'
 import { chat, conversationTitle, displayName } from '../../chat/store'
 import { Dialog } from '../../ui/dialog'
+import { fileHitContext, openFileHit } from './search-files'
 
 const ENTITIES: Record<string, string> = { '&amp;': '&', '&lt;': '<', '&gt;': '>', '&quot;': '"', '&#39;': "'", '&#x27;': "'" }
 
@@ -20,9 +21,16 @@ export function Snippet(props: { html: string }) {
   return <For each={parts()}>{(part) => (part.hit ? <mark>{part.text}</mark> : part.text)}</For>
 }
 
-/** Ctrl/Cmd+K: search messages with filters, arrow keys to move, Enter to jump to the message. */
+type Mode = 'messages' | 'files'
+const MODES: Array<{ mode: Mode; label: string }> = [
+  { mode: 'messages', label: 'Messages' },
+  { mode: 'files', label: 'Files' },
+]
+
+/** Ctrl/Cmd+K: search messages or files by name with filters, arrow keys to move, Enter to jump to the message. */
 export function SearchDialog(props: { onClose(): void; conversationId?: string }) {
   const navigate = useNavigate()
+  const [mode, setMode] = createSignal<Mode>('messages')
   const [text, setText] = createSignal('')
   const [scope, setScope] = createSignal<'all' | 'here'>(props.conversationId ? 'here' : 'all')
   const [from, setFrom] = createSignal('')
@@ -41,9 +49,25 @@ export function SearchDialog(props: { onClose(): void; conversationId?: string }
       setActive(0)
     }, 200)
   }
-  const [results] = createResource(settled, (q) => call(() => api.search.messages.get({ query: { q, limit: 30 } })))
+  const [results] = createResource(() => (mode() === 'messages' ? settled() : null), (q) => call(() => api.search.messages.get({ query: { q, limit: 30 } })))
+  const [fileResults] = createResource(() => (mode() === 'files' ? settled() : null), (q) => call(() => api.search.files.get({ query: { q, limit: 30 } })))
+  const current = () => (mode() === 'messages' ? results : fileResults)
+  const noun = () => (mode() === 'messages' ? 'messages' : 'files')
+  let input!: HTMLInputElement
+
+  function switchTo(next: Mode) {
+    setMode(next)
+    setActive(0)
+    input.focus()
+  }
 
   function open(index: number) {
+    if (mode() === 'files') {
+      const hit = fileResults()?.results[index]
+      if (!hit) return
+      props.onClose()
+      return void openFileHit(hit, navigate).catch(() => undefined) // @NOTE: a file that vanished since the search has nothing to open.
+    }
     const hit = results()?.results[index]
     if (!hit) return
     props.onClose()
@@ -52,7 +76,7 @@ export function SearchDialog(props: { onClose(): void; conversationId?: string }
   }
 
   function onKeyDown(event: KeyboardEvent) {
-    const count = results()?.results.length ?? 0
+    const count = current()()?.results.length ?? 0
     if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
       event.preventDefault()
       if (count > 0) setActive((i) => (i + (event.key === 'ArrowDown' ? 1 : count - 1)) % count)
@@ -63,9 +87,34 @@ export function SearchDialog(props: { onClose(): void; conversationId?: string }
   }
 
   return (
-    <Dialog title="Search messages" onClose={props.onClose}>
+    <Dialog title={`Search ${noun()}`} onClose={props.onClose}>
+      <div class="tabs" role="tablist" aria-label="Search in">
+        <For each={MODES}>
+          {(tab) => (
+            <button
+              type="button"
+              role="tab"
+              id={`search-tab-${tab.mode}`}
+              aria-selected={mode() === tab.mode}
+              aria-controls="search-panel"
+              tabIndex={mode() === tab.mode ? 0 : -1}
+              class={mode() === tab.mode ? '' : 'secondary'}
+              onClick={() => switchTo(tab.mode)}
+              onKeyDown={(e) => {
+                if (e.key !== 'ArrowLeft' && e.key !== 'ArrowRight') return
+                e.preventDefault()
+                const next = MODES[(MODES.findIndex((m) => m.mode === mode()) + 1) % MODES.length]!.mode
+                setMode(next)
+                document.getElementById(`search-tab-${next}`)?.focus()
+              }}
+            >
+              {tab.label}
+            </button>
+          )}
+        </For>
+      </div>
       <div class="search-box" onKeyDown={onKeyDown}>
-        <input type="search" placeholder='Words, "a phrase", has:file, before:2026-01-01…' aria-label="Search messages" value={text()} onInput={(e) => { setText(e.currentTarget.value); schedule() }} autofocus aria-controls="search-results" />
+        <input ref={input} type="search" placeholder={mode() === 'messages' ? 'Words, "a phrase", has:file, before:2026-01-01…' : 'Part of a file name, after:2026-01-01…'} aria-label={`Search ${noun()}`} value={text()} onInput={(e) => { setText(e.currentTarget.value); schedule() }} autofocus aria-controls="search-results" />
         <div class="row">
           <Show when={props.conversationId}>
             <label class="check">
@@ -77,17 +126,28 @@ export function SearchDialog(props: { onClose(): void; conversationId?: string }
           </label>
         </div>
       </div>
-      <Show when={results.error}>
-        <p class="inline-error" role="alert">{(results.error as ApiError).message}</p>
+      <div id="search-panel" role="tabpanel" aria-labelledby={`search-tab-${mode()}`}>
+      <Show when={current().error}>
+        <p class="inline-error" role="alert">{(current().error as ApiError).message}</p>
       </Show>
-      <Show when={results.loading}>
+      <Show when={current().loading}>
         <p class="muted">Searching…</p>
       </Show>
-      <Show when={results() && results()!.results.length === 0 && !results.loading}>
-        <p class="muted">No messages match.</p>
+      <Show when={current()() && current()()!.results.length === 0 && !current().loading}>
+        <p class="muted">No {noun()} match.</p>
       </Show>
       <ul id="search-results" class="search-results" role="listbox" aria-label="Results">
-        <For each={results()?.results ?? []}>
+        <For each={mode() === 'files' ? (fileResults()?.results ?? []) : []}>
+          {(hit, index) => (
+            <li role="option" aria-selected={index() === active()} classList={{ active: index() === active() }} onMouseEnter={() => setActive(index())} onClick={() => open(index())}>
+              <div class="muted small-text">{fileHitContext(hit)}</div>
+              <div class="snippet">
+                <Snippet html={hit.snippet} />
+              </div>
+            </li>
+          )}
+        </For>
+        <For each={mode() === 'messages' ? (results()?.results ?? []) : []}>
           {(hit, index) => {
             const conversation = () => chat.conversations[hit.conversation.id]
             return (
@@ -104,6 +164,7 @@ export function SearchDialog(props: { onClose(): void; conversationId?: string }
           }}
         </For>
       </ul>
+      </div>
     </Dialog>
   )
 }

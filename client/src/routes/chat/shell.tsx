@@ -13,6 +13,7 @@ import { SettingsDialog } from './settings'
 import { ThreadsInbox } from './threads-inbox'
 import { CallLayer } from './call-layer'
 import { Sidebar } from './sidebar'
+import { MoreMenu } from './more-menu'
 
 /** The signed-in app: sidebar, the routed conversation, connection state and app-level prompts. */
 export default function Shell(props: { children?: JSX.Element }) {
@@ -23,12 +24,23 @@ export default function Shell(props: { children?: JSX.Element }) {
   const [notificationsOpen, setNotificationsOpen] = createSignal(new URLSearchParams(location.search).get('panel') === 'notifications')
   const [settingsOpen, setSettingsOpen] = createSignal(false)
   const [threadsOpen, setThreadsOpen] = createSignal(false)
+  const toggleThreads = () => {
+    setNotificationsOpen(false)
+    setThreadsOpen(!threadsOpen())
+  }
   const currentConversation = () => /^\/c\/([^/]+)/.exec(location.pathname)?.[1]
+  let menuToggle!: HTMLButtonElement
+  const closeMenu = () => {
+    setMenuOpen(false)
+    menuToggle.focus()
+  }
   const onKey = (event: KeyboardEvent) => {
     if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === 'k') {
       event.preventDefault()
       setSearching(true)
     }
+    // Phones: the open sidebar covers its own toggle; Escape (when no dialog takes it) or a tap beside it closes it.
+    if (event.key === 'Escape' && menuOpen() && !document.querySelector('dialog[open]')) closeMenu()
   }
   document.addEventListener('keydown', onKey)
   onCleanup(() => document.removeEventListener('keydown', onKey))
@@ -69,21 +81,21 @@ export default function Shell(props: { children?: JSX.Element }) {
       <aside class="sidebar" aria-label="Conversations">
         <Sidebar me={me()} displayName={profile()?.displayName ?? ''} isAdmin={profile()?.role === 'admin'} />
       </aside>
-      <div class="main-column">
+      <div class="main-column" onPointerDown={(event) => menuOpen() && (event.preventDefault(), closeMenu())}>
         <header class="topbar">
-          <button type="button" class="icon-button menu-toggle" aria-label="Show conversations" aria-expanded={menuOpen()} onClick={() => setMenuOpen(!menuOpen())}>
+          <button ref={menuToggle} type="button" class="icon-button menu-toggle" aria-label="Show conversations" aria-expanded={menuOpen()} onClick={() => setMenuOpen(!menuOpen())}>
             ☰
           </button>
           <span class={`connection ${connection()}`} role="status" aria-live="polite" data-testid="connection">
             <span class="dot" aria-hidden="true" />
-            {connection() === 'online' ? 'Connected' : connection() === 'connecting' ? 'Connecting…' : 'Offline — messages will be sent when you reconnect'}
+            <span class="connection-text">{connection() === 'online' ? 'Connected' : connection() === 'connecting' ? 'Connecting…' : 'Offline — messages will be sent when you reconnect'}</span>
           </span>
           <span class="spacer" />
           <button type="button" class="secondary small" onClick={() => setSearching(true)} aria-keyshortcuts="Control+K Meta+K">
             Search <kbd>Ctrl K</kbd>
           </button>
           <Show when={installable()}>
-            <button type="button" class="secondary small" onClick={() => void promptInstall()}>
+            <button type="button" class="secondary small wide-only" onClick={() => void promptInstall()}>
               Install app
             </button>
           </Show>
@@ -93,15 +105,26 @@ export default function Shell(props: { children?: JSX.Element }) {
               <span class="count" aria-hidden="true">{unreadNotifications() > 99 ? '99+' : unreadNotifications()}</span>
             </Show>
           </button>
-          <button type="button" class="secondary small" aria-expanded={threadsOpen()} onClick={() => { setNotificationsOpen(false); setThreadsOpen(!threadsOpen()) }}>
+          <button type="button" class="secondary small wide-only" aria-expanded={threadsOpen()} onClick={toggleThreads}>
             Threads
           </button>
-          <button type="button" class="secondary small" onClick={() => setSettingsOpen(true)}>
+          <button type="button" class="secondary small wide-only" onClick={() => setSettingsOpen(true)}>
             Settings
           </button>
-          <A class="button secondary small" href="/account">
+          <A class="button secondary small wide-only" href="/account">
             Account
           </A>
+          {/* Phones: one row; what does not fit waits in a menu. */}
+          <MoreMenu
+            class="phone-only"
+            label="More actions"
+            actions={[
+              ...(installable() ? [{ label: 'Install app', run: () => void promptInstall() }] : []),
+              { label: 'Threads', run: toggleThreads },
+              { label: 'Settings', run: () => setSettingsOpen(true) },
+              { label: 'Account', run: () => navigate('/account') },
+            ]}
+          />
         </header>
         <Show when={updateReady()}>
           <div class="update-bar" role="alert">

@@ -12,7 +12,7 @@ import { unreadMentions } from '../../chat/notifications'
 
 const WORKSPACE_KEY = 'parley.workspace'
 
-// Timestamps arrive as ISO strings over the socket and the cache, and as Date objects from Eden's REST client.
+// ISO strings (REST, socket and cache alike) of different precision: compared as instants, not as text.
 const activity = (c: ConversationSummary) => new Date(c.lastMessageAt ?? c.createdAt).getTime()
 
 /** Workspace switcher and the conversation list: pinned first, then channels, DMs and groups, lounges. */

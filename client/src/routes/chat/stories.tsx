@@ -24,17 +24,18 @@ export function StoriesBar(props: { me: string }) {
       <ul role="list">
         <Show when={!mine()}>
           <li>
-            <button type="button" class="story-avatar add" aria-label="Add a story" onClick={() => setCreating(true)}>
-              <span class="ring">+</span>
-              <span class="story-name">Add story</span>
+            <button type="button" class="story-avatar add" onClick={() => setCreating(true)}>
+              <span class="ring" aria-hidden="true">+</span>
+              {/* The name is the visible words plus one hidden "a": a name that contains what is seen (WCAG 2.5.3). */}
+              <span class="story-name">Add<span class="visually-hidden"> a</span> story</span>
             </button>
           </li>
         </Show>
         <For each={entries()}>
           {(entry, index) => (
             <li>
-              <button type="button" class="story-avatar" classList={{ unseen: entry.hasUnseen }} aria-label={`${entry.author.displayName}'s story${entry.hasUnseen ? ', new' : ''}`} onClick={() => setViewing(index())}>
-                <span class="ring">{entry.author.displayName.slice(0, 1).toUpperCase()}</span>
+              <button type="button" class="story-avatar" classList={{ unseen: entry.hasUnseen }} aria-label={`${entry.author.id === props.me ? 'You: ' : ''}${entry.author.displayName}'s story${entry.hasUnseen ? ', new' : ''}`} onClick={() => setViewing(index())}>
+                <span class="ring" aria-hidden="true">{entry.author.displayName.slice(0, 1).toUpperCase()}</span>
                 <span class="story-name">{entry.author.id === props.me ? 'You' : entry.author.displayName.split(' ')[0]}</span>
               </button>
             </li>

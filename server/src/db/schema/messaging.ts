@@ -110,9 +110,13 @@ export const messages = sqliteTable('messages', {
   deletedAt: timestamp('deleted_at'),
   /** The conversation's version when this message last changed: resume sends what changed after a client's version. */
   version: integer('version').notNull().default(0),
+  /** Set when an incoming webhook posted it (no sender): outgoing webhooks skip these unless asked, so hooks cannot loop. */
+  bot: text('bot', { mode: 'json' }).$type<{ webhookId: string; name: string }>(),
   createdAt: timestamp('created_at').notNull(),
 }, (table) => [
   uniqueIndex('messages_conversation_seq_unique').on(table.conversationId, table.seq),
+  // Slow mode looks up a sender's latest message in a conversation.
+  index('messages_conversation_sender_created_idx').on(table.conversationId, table.senderId, table.createdAt),
   index('messages_conversation_version_idx').on(table.conversationId, table.version),
   uniqueIndex('messages_sender_client_unique').on(table.senderId, table.clientMsgId),
   index('messages_parent_idx').on(table.parentId),

@@ -26,4 +26,6 @@ export const conversationExports = sqliteTable('conversation_exports', {
   error: text('error'),
   createdAt: timestamp('created_at').notNull(),
   completedAt: timestamp('completed_at'),
-}, (table) => [index('conversation_exports_user_idx').on(table.userId, table.createdAt)])
+  /** Set when the export completes or fails (REPORT_TTL_HOURS later); the `scheduled` queue purges it and its file then. */
+  expiresAt: timestamp('expires_at'),
+}, (table) => [index('conversation_exports_user_idx').on(table.userId, table.createdAt), index('conversation_exports_expires_idx').on(table.expiresAt)])

@@ -18,6 +18,8 @@ export const webhooks = sqliteTable('webhooks', {
   disabledAt: timestamp('disabled_at'),
   disabledReason: text('disabled_reason'),
   consecutiveFailures: integer('consecutive_failures').notNull().default(0),
+  /** Deliver message events of the workspace's own incoming webhooks too (off: a bot cannot answer itself in a loop). */
+  includeBotMessages: integer('include_bot_messages', { mode: 'boolean' }).notNull().default(false),
 }, (table) => [index('webhooks_workspace_idx').on(table.workspaceId)])
 
 export const webhookDeliveries = sqliteTable('webhook_deliveries', {

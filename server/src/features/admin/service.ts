@@ -44,6 +44,7 @@ export class AdminService {
         if (admins <= 1) throw new ConflictError('The platform needs at least one administrator', { code: 'LAST_ADMIN' })
       }
       const user = tx.update(users).set({ role, updatedAt: new Date() }).where(eq(users.id, userId)).returning().get()!
+      this.sessions.userChanged(userId)
       this.audit.record({ action: 'admin.user.role_changed', actorUserId: actorId, targetUserId: userId, meta, details: { from: current.role, to: role } }, tx)
       return user
     })

@@ -66,3 +66,28 @@ export const TranscriptSearchQuery = t.Object({ q: t.String({ minLength: 3, maxL
 export const TranscriptHit = t.Object({ transcript: Transcript, snippet: t.String() }, { title: 'TranscriptHit' })
 
 export const Usage = t.Object({ day: t.String(), tokens: t.Integer(), limit: t.Integer({ description: '0: unlimited' }), costMicros: t.Integer({ description: 'Millionths of a US dollar' }), configured: t.Boolean() }, { title: 'AiUsage' })
+
+/** Running (queued or active) summary jobs one user may have at once; one more is 429. */
+export const MAX_RUNNING_SUMMARIES = 3
+
+export const SummaryJobView = t.Object(
+  {
+    id: t.String(),
+    conversationId: t.String(),
+    rootId: t.Union([t.String(), t.Null()]),
+    limit: t.Integer(),
+    status: t.Union([t.Literal('queued'), t.Literal('active'), t.Literal('completed'), t.Literal('failed')]),
+    percent: t.Integer({ minimum: 0, maximum: 100 }),
+    stage: t.String(),
+    summary: t.Union([t.String(), t.Null()], { description: 'Once completed' }),
+    method: t.Union([Method, t.Null()]),
+    citedMessageIds: t.Array(t.String(), { description: 'Messages the summary is based on, oldest first (empty until completed)' }),
+    messageCount: t.Integer({ description: 'Messages read' }),
+    error: t.Union([t.String(), t.Null()]),
+    createdAt: Iso,
+    completedAt: t.Union([Iso, t.Null()]),
+  },
+  { title: 'SummaryJob' },
+)
+export type SummaryJobView = typeof SummaryJobView.static
+export const SummaryJobList = t.Object({ summaries: t.Array(SummaryJobView) }, { title: 'SummaryJobList' })

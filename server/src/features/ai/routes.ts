@@ -9,6 +9,8 @@ import {
   SmartRepliesBody,
   Summary,
   SummaryBody,
+  SummaryJobList,
+  SummaryJobView,
   Transcript,
   TranscriptHit,
   TranscriptSearchQuery,
@@ -21,12 +23,13 @@ const bearer = [{ bearer: [] }]
 const Id = t.String({ minLength: 1, maxLength: 64 })
 const ConversationParams = t.Object({ id: Id })
 const MessageParams = t.Object({ id: Id, messageId: Id })
+const SummaryParams = t.Object({ id: Id })
 /** The provider failed (502) or did not answer in time (504). */
 const upstream = { 502: ErrorResponse, 504: ErrorResponse }
 const LLM_NOTE = 'Without an AI provider configured this answers 503 `AI_PROVIDER_NOT_CONFIGURED`; beyond the daily token budget 429 `AI_QUOTA_EXCEEDED`.'
 
 export function aiRoutes(ctx: AppContext) {
-  const { ai, transcripts, aiProvider, aiUsage, transcriptions } = ctx.services
+  const { ai, transcripts, aiProvider, aiUsage, transcriptions, summaries } = ctx.services
   return new Elysia({ tags: ['ai'] })
     .use(authGuard(ctx))
     .post('/conversations/:id/messages/:messageId/ai/replies', ({ auth, params, body, request }) => ai.smartReplies(auth.user.id, params.id, params.messageId, body.count ?? 3, request.signal), {
@@ -59,6 +62,32 @@ export function aiRoutes(ctx: AppContext) {
         description: 'Reads the newest `limit` messages (or the thread of `rootId`). With an AI provider the summary is written by the LLM (`method: "llm"`); without one it is an extractive TextRank summary of the most central sentences (`method: "extractive"`). Either way `citedMessageIds` lists the messages used.',
         security: bearer,
       },
+    })
+    .post('/ai/conversations/:id/summaries', async ({ auth, params, body, set }) => {
+      const created = await summaries.create(auth.user.id, params.id, body)
+      set.status = 202
+      return created
+    }, {
+      auth: true,
+      params: ConversationParams,
+      body: SummaryBody,
+      response: { 202: SummaryJobView, ...errors(400, 401, 404, 409, 422, 429, 503) },
+      detail: {
+        summary: 'Summarize a conversation or one thread as a job (the `ai` queue)',
+        description: 'Participants only (anyone else: 404). Answers 202 with the queued summary; progress arrives as `job.progress` events (queue `ai`, job id = summary id) and at GET /ai/summaries/{id}, which holds the result. With a provider the LLM writes it (`method: "llm"`), offline TextRank (`method: "extractive"`). At most 3 running per user (429 TOO_MANY_SUMMARIES); 503 JOBS_UNAVAILABLE when the queue store is unreachable (nothing is kept).',
+        security: bearer,
+      },
+    })
+    .get('/ai/summaries', ({ auth }) => summaries.list(auth.user.id), {
+      auth: true,
+      response: { 200: SummaryJobList, ...errors(401, 429) },
+      detail: { summary: 'My summaries, newest first (at most 100; those of conversations I left are hidden)', security: bearer },
+    })
+    .get('/ai/summaries/:id', ({ auth, params }) => summaries.get(auth.user.id, params.id), {
+      auth: true,
+      params: SummaryParams,
+      response: { 200: SummaryJobView, ...errors(401, 404, 422, 429) },
+      detail: { summary: 'Status, progress and result of my summary', description: "Someone else's summary, or one of a conversation I am no longer in, is 404 SUMMARY_NOT_FOUND.", security: bearer },
     })
     .post('/conversations/:id/messages/:messageId/transcript', async ({ auth, params, set }) => {
       const transcript = await transcripts.request(auth.user.id, params.id, params.messageId, transcriptions)

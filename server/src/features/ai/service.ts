@@ -97,9 +97,10 @@ export class AiChatService {
 
   /**
    * The newest `limit` messages (or one thread), summarized by the LLM when one is configured, else by
-   * TextRank; either way the answer cites the ids of the messages it drew on, oldest first.
+   * TextRank; either way the answer cites the ids of the messages it drew on, oldest first. `onRead`
+   * runs once the messages are read (a job reports its progress there).
    */
-  async summarize(userId: string, conversationId: string, request: { rootId?: string; limit?: number }, signal?: AbortSignal) {
+  async summarize(userId: string, conversationId: string, request: { rootId?: string; limit?: number }, signal?: AbortSignal, onRead?: () => Promise<void>) {
     const { conversation } = this.access.assertParticipant(conversationId, userId)
     const limit = request.limit ?? DEFAULT_SUMMARY_LIMIT
     let scope: SQL | undefined = eq(messages.conversationId, conversationId)
@@ -109,6 +110,7 @@ export class AiChatService {
       scope = and(scope, or(eq(messages.id, root.id), eq(messages.parentId, root.id)))
     }
     const lines = this.#lines(scope, limit).reverse()
+    await onRead?.()
     const method = this.provider.configured ? ('llm' as const) : ('extractive' as const)
     if (lines.length === 0) return { summary: '', method, citedMessageIds: [], messageCount: 0 }
     const order = new Map(lines.map((l) => [l.id, l.seq]))

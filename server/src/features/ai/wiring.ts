@@ -10,6 +10,7 @@ import { JobService } from '../jobs/service'
 import { StoredAudioSource } from './audio-source'
 import { QueueOrInlineTranscriptions } from './dispatcher'
 import { AiChatService } from './service'
+import { SummaryJobs } from './summaries'
 import { TranscriptService } from './transcripts'
 
 export interface AiServices {
@@ -18,6 +19,8 @@ export interface AiServices {
   ai: AiChatService
   transcripts: TranscriptService
   transcriptions: QueueOrInlineTranscriptions
+  /** Summaries as `ai` jobs (POST /ai/conversations/:id/summaries). */
+  summaries: SummaryJobs
 }
 
 interface AiDeps {
@@ -45,6 +48,7 @@ export function createAiServices(deps: AiDeps): AiServices & { close(): Promise<
     ai: new AiChatService(deps.db, deps.access, aiProvider),
     transcripts,
     transcriptions,
+    summaries: new SummaryJobs(deps.db, deps.access, deps.jobs ?? ownJobs!),
     async close() {
       await transcriptions.close()
       await ownJobs?.close()

@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto'
 
 // The header @elysiajs/jwt (jose) writes for our access tokens; any other header is decoded and checked.
 const HS256_HEADER = 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9'
+const VERIFIED_TOKENS_KEPT = 10_000
 
 function decodeSegment(segment: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(segment, 'base64url').toString('utf8')) as Record<string, unknown>
@@ -14,7 +15,23 @@ function decodeSegment(segment: string): Record<string, unknown> {
  */
 export function accessTokenVerifier(secret: string) {
   const key = Buffer.from(secret, 'utf8')
+  // A token verified once needs no second HMAC: only its time bounds are checked again.
+  const verified = new Map<string, Record<string, unknown>>()
   return function verifyAccessToken(token: string): Record<string, unknown> | false {
+    const known = verified.get(token)
+    if (known) {
+      if ((known.exp as number) > Math.floor(Date.now() / 1000)) return known
+      verified.delete(token)
+    }
+    const claims = verifySignedToken(token)
+    if (claims) {
+      if (verified.size >= VERIFIED_TOKENS_KEPT) verified.delete(verified.keys().next().value!)
+      verified.set(token, claims)
+    }
+    return claims
+  }
+
+  function verifySignedToken(token: string): Record<string, unknown> | false {
     const first = token.indexOf('.')
     const last = token.lastIndexOf('.')
     if (first <= 0 || last === first) return false

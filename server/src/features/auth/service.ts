@@ -123,6 +123,7 @@ export class AuthService {
     return transaction(this.db, (tx) => {
       const userId = this.tokens.consume(token, 'verify_email', tx)
       tx.update(users).set({ emailVerifiedAt: new Date(), updatedAt: new Date() }).where(eq(users.id, userId)).run()
+      this.sessions.userChanged(userId)
       this.audit.record({ action: 'auth.email.verified', actorUserId: userId, targetUserId: userId, meta }, tx)
       return userId
     })

@@ -6,6 +6,12 @@ import { refreshTokens, sessions, users } from '../../db/schema'
 import { UnauthorizedError } from '../../errors'
 import { newId, randomToken, sha256 } from '../../lib/crypto'
 import type { AuditService, RequestMeta } from '../audit/service'
+import { SessionCache, type Invalidation } from './session-cache'
+
+export interface AuthenticatedSession {
+  session: typeof sessions.$inferSelect
+  user: typeof users.$inferSelect
+}
 
 export type SessionMethod = 'password' | 'mfa' | 'oauth:google' | 'oauth:github' | 'oauth:microsoft' | 'register' | 'password_reset'
 
@@ -18,13 +24,26 @@ export interface IssuedSession {
 
 const TOUCH_INTERVAL_MS = 60_000
 
+/** The realtime hub, as sessions see it: the one cross-instance channel for revocations and user changes. */
+export interface SessionEvents {
+  /** Closes the sessions' sockets and drops them from the other instances' caches. */
+  sessionsRevoked(sessionIds: string[]): void
+  /** Drops these users' cached rows on the other instances. */
+  usersChanged(userIds: string[]): void
+  /** Invalidations published by the other instances (and a flush after a lost connection). */
+  onInvalidation(listener: (change: Invalidation) => void): void
+}
+
 /**
  * Sessions are refresh-token families. Every refresh rotates the token; presenting a token that was
  * already rotated means it leaked, so the whole family is revoked.
  */
 export class SessionService {
   #authenticate
-  constructor(private db: Db, private config: Config, private audit: AuditService, private events?: { sessionsRevoked(sessionIds: string[]): void }) {
+  readonly #cache: SessionCache<AuthenticatedSession>
+  constructor(private db: Db, private config: Config, private audit: AuditService, private events?: SessionEvents) {
+    this.#cache = new SessionCache(config.sessionCacheMs)
+    events?.onInvalidation((change) => this.#cache.apply(change))
     this.#authenticate = db
       .select({ session: sessions, user: users })
       .from(sessions)
@@ -85,21 +104,41 @@ export class SessionService {
     return result.issued
   }
 
-  /** Resolves an access token's session to its user; every authenticated request passes here. */
-  authenticate(sessionId: string, userId: string) {
+  /**
+   * Resolves an access token's session to its user; every authenticated request passes here. Live
+   * sessions are cached for SESSION_CACHE_MS (session-cache.ts); only live ones, so every refusal
+   * is read from the database.
+   */
+  authenticate(sessionId: string, userId: string): AuthenticatedSession {
+    const now = Date.now()
+    const cached = this.#cache.get(sessionId, now)
+    if (cached && cached.user.id === userId && cached.session.expiresAt.getTime() > now) return cached
     const row = this.#authenticate.get({ sessionId })
     if (!row || row.user.id !== userId) throw new UnauthorizedError('Session not found', { code: 'SESSION_REVOKED' })
     if (row.session.revokedAt) throw new UnauthorizedError('Session has been revoked', { code: 'SESSION_REVOKED' })
-    if (row.session.expiresAt.getTime() <= Date.now()) throw new UnauthorizedError('Session has expired', { code: 'SESSION_EXPIRED' })
+    if (row.session.expiresAt.getTime() <= now) throw new UnauthorizedError('Session has expired', { code: 'SESSION_EXPIRED' })
     if (row.user.disabledAt) throw new UnauthorizedError('Account is disabled', { code: 'ACCOUNT_DISABLED' })
-    if (Date.now() - row.session.lastUsedAt.getTime() > TOUCH_INTERVAL_MS) {
-      this.db.update(sessions).set({ lastUsedAt: new Date() }).where(eq(sessions.id, sessionId)).run()
+    if (now - row.session.lastUsedAt.getTime() > TOUCH_INTERVAL_MS) {
+      this.db.update(sessions).set({ lastUsedAt: new Date(now) }).where(eq(sessions.id, sessionId)).run()
     }
+    this.#cache.set(sessionId, userId, row, now)
     return row
+  }
+
+  /**
+   * Call after any write to a user row that `auth.user` shows (profile, role, email verification,
+   * two-factor): drops the cached row here at once and on the other instances.
+   */
+  userChanged(userId: string): void {
+    this.#cache.apply({ userIds: [userId] })
+    const events = this.events
+    // After the surrounding transaction has committed, or another instance could re-read the old row.
+    if (events) queueMicrotask(() => events.usersChanged([userId]))
   }
 
   revoke(sessionId: string, reason: string, tx: Db | Tx = this.db): boolean {
     const result = tx.update(sessions).set({ revokedAt: new Date(), revokedReason: reason }).where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt))).returning({ id: sessions.id }).all()
+    this.#cache.apply({ sessionIds: [sessionId] })
     this.#announce(result.map((row) => row.id))
     return result.length > 0
   }
@@ -108,6 +147,7 @@ export class SessionService {
     const conditions = [eq(sessions.userId, userId), isNull(sessions.revokedAt)]
     if (options.except) conditions.push(ne(sessions.id, options.except))
     const revoked = tx.update(sessions).set({ revokedAt: new Date(), revokedReason: reason }).where(and(...conditions)).returning({ id: sessions.id }).all()
+    this.#cache.apply({ sessionIds: revoked.map((row) => row.id) })
     this.#announce(revoked.map((row) => row.id))
     return revoked.length
   }

@@ -20,6 +20,21 @@ afterAll(() => kit.stop())
 const states = (call: any) => Object.fromEntries(call.participants.map((p: any) => [p.userId, p.state]))
 
 describe('starting and ringing', () => {
+  test('recording: true asks media to record from the first producer on; when media refuses, the call starts unrecorded and says so', async () => {
+    const group = seedConversation(kit.server, [alice, bob])
+    const b = await kit.connect(bob)
+    const response = await kit.server.request('POST', `/conversations/${group}/calls`, { token: alice.accessToken, body: { kind: 'video', recording: true } })
+    expect(response.status).toBe(201)
+    const asked = kit.media.received.find((r) => r.roomId === response.body.roomId && r.request.name === 'startRecording')
+    expect(asked?.request.data).toEqual({ waitForMedia: true })
+    // The fake media process refuses room-level recording (no peer id): the flag goes back, and everyone is told.
+    expect(response.body.recording).toBe(false)
+    await b.next((e) => e.type === 'call.updated' && e.call.id === response.body.id && e.call.recording === false)
+    expect((await kit.server.request('GET', `/calls/${response.body.id}`, { token: bob.accessToken })).body.recording).toBe(false)
+    expect((await kit.server.request('POST', `/conversations/${group}/calls`, { token: alice.accessToken, body: { kind: 'video', recording: 'yes' } })).status).toBe(422)
+    await kit.act(alice, response.body.id, 'end')
+  })
+
   test('a DM call rings the other person with the caller and conversation, tells members, posts a system message', async () => {
     const dm = seedConversation(kit.server, [alice, bob], { kind: 'dm' })
     const [a, b, c] = await Promise.all([kit.connect(alice), kit.connect(bob), kit.connect(carol)])

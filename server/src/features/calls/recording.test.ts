@@ -1,13 +1,14 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import type { Subprocess } from 'bun'
 import { startServer, type Session, type TestServer } from '../../../test/harness'
 import { seedConversation } from '../../../test/fixtures'
 import { TestSocket } from '../../../test/socket'
 import { waitFor } from '../../../test/wait'
 import { DEVICE, SECRET, TestLink, eventually, feedFfmpeg, ffmpegRtpParameters, startMedia, type StartedMedia } from '../../../../media/src/test-kit'
+import { probe as ffprobe, toneLevel, videoLevel } from '../../../../media/src/recording-probe'
 
 // Recording through the API against the real media process; the producers are ffmpeg feeders that
 // join the call's media room over their own channel link (plain transports are API-only requests).
@@ -56,11 +57,11 @@ async function produce(roomId: string, peerId: string, kind: 'audio' | 'video'):
   feeders.push(feedFfmpeg(kind, transport))
 }
 
-async function ffprobe(path: string): Promise<{ streams: Array<{ codec_name: string; codec_type: string }>; format: { duration: string } }> {
-  const probe = Bun.spawn(['ffprobe', '-v', 'error', '-show_streams', '-show_format', '-of', 'json', path], { stdout: 'pipe', stderr: 'pipe' })
-  const output = await new Response(probe.stdout).text()
-  expect(await probe.exited).toBe(0)
-  return JSON.parse(output)
+/** What the recording's segments (one per producer, next to the final path) hold so far. */
+function segmentBytes(recordingPath: string): number[] {
+  const dir = dirname(recordingPath)
+  const base = basename(recordingPath).replace(/\.webm$/, '.seg')
+  return readdirSync(dir).filter((name) => name.startsWith(base) && name.endsWith('.mkv')).map((name) => statSync(join(dir, name)).size)
 }
 
 const record = (who: Session, callId: string, body: unknown) => server.request('POST', `/calls/${callId}/recording`, { token: who.accessToken, body })
@@ -104,9 +105,9 @@ describe('call recording through the API', () => {
     // Asking again while it runs changes nothing.
     expect((await record(alice, call.id, { on: true })).body.recording).toBe(true)
 
-    // A producer that starts after recording began: media cannot add a stream to the running ffmpeg (see docs/CALLS.md).
+    // A producer that starts after recording began gets a segment of its own; the mix at stop has it.
     await produce(call.roomId, 'feeder-video', 'video')
-    await eventually(() => (existsSync(path) ? statSync(path).size : 0), (size) => size > 20_000, 45_000)
+    await eventually(() => segmentBytes(path), (sizes) => sizes.length === 2 && sizes.every((size) => size > 20_000), 45_000)
 
     const stopped = await record(alice, call.id, { on: false })
     expect(stopped.status).toBe(200)
@@ -131,9 +132,10 @@ describe('call recording through the API', () => {
     const local = join(scratch, `${fileId}.webm`)
     await Bun.write(local, await download.arrayBuffer())
     const probe = await ffprobe(local)
-    // Only the tone that was producing when recording started; the late test pattern is not in the file.
-    expect(probe.streams.map((stream) => `${stream.codec_type}/${stream.codec_name}`)).toEqual(['audio/opus'])
+    // The tone that was producing when recording started and the test pattern that started later.
+    expect(probe.streams.map((stream) => `${stream.codec_type}/${stream.codec_name}`).sort()).toEqual(['audio/opus', 'video/vp8'])
     expect(Number(probe.format.duration)).toBeGreaterThan(1)
+    expect(await videoLevel(local, { x: 0, y: 0, width: 640, height: 360 }, Number(probe.format.duration) - 0.5)).toBeGreaterThan(40)
 
     // The transcription was requested for that message (it runs in-process: no worker consumes the queue here).
     const transcript = await eventually(
@@ -153,10 +155,39 @@ describe('call recording through the API', () => {
     await produce(call.roomId, 'feeder-tone', 'audio')
     expect((await record(alice, call.id, { on: true })).body.recording).toBe(true)
     const notice = await aliceSocket.next((e) => e.type === 'call.signal.notification' && e.notification.name === 'recordingStarted', 15_000)
-    await eventually(() => (existsSync(notice.notification.data.path) ? statSync(notice.notification.data.path).size : 0), (size) => size > 10_000, 45_000)
+    await eventually(() => segmentBytes(notice.notification.data.path), (sizes) => sizes.length === 1 && sizes[0]! > 10_000, 45_000)
     expect((await server.request('POST', `/calls/${call.id}/end`, { token: alice.accessToken })).status).toBe(200)
     const announced = await aliceSocket.next((e) => e.type === 'message.created' && e.message.conversationId === group && e.message.attachments?.length === 1, 45_000)
     const file = await server.request('GET', `/files/${announced.message.attachments[0]}`, { token: bob.accessToken })
     expect(file.body).toMatchObject({ ownerId: alice.user.id, kind: 'audio', mime: 'audio/webm' })
+  }, SLOW)
+
+  test('a call started with recording: true records from the first producer on, without anyone pressing Record', async () => {
+    const group = seedConversation(server, [alice, bob])
+    const aliceSocket = await connect(alice)
+    const started = await server.request('POST', `/conversations/${group}/calls`, { token: alice.accessToken, body: { kind: 'audio', recording: true } })
+    expect(started.status).toBe(201)
+    expect(started.body.recording).toBe(true)
+    const call = started.body
+    // The media room exists and records already; the first producer appears afterwards.
+    await expect(feederLink.link.request(call.roomId, undefined, 'startRecording', {})).rejects.toMatchObject({ code: 'RECORDING_ACTIVE' })
+    expect((await server.request('GET', `/calls/${call.id}`, { token: bob.accessToken })).body.recording).toBe(true)
+    await produce(call.roomId, 'feeder-first', 'audio')
+    // The caller is a joined participant: media's room-wide recordingStarted reaches her socket.
+    const notice = await aliceSocket.next((e) => e.type === 'call.signal.notification' && e.callId === call.id && e.notification.name === 'recordingStarted', 15_000)
+    const path: string = notice.notification.data.path
+    await eventually(() => segmentBytes(path), (sizes) => sizes.length === 1 && sizes[0]! > 16_000, 45_000)
+    expect((await server.request('POST', `/calls/${call.id}/end`, { token: alice.accessToken })).status).toBe(200)
+    const announced = await aliceSocket.next((e) => e.type === 'message.created' && e.message.conversationId === group && e.message.attachments?.length === 1, 60_000)
+    const fileId: string = announced.message.attachments[0]
+    const signed = await server.request('GET', `/files/${fileId}/url`, { token: alice.accessToken })
+    const local = join(scratch, `${fileId}.webm`)
+    await Bun.write(local, await (await fetch(`${server.url}${signed.body.url}`)).arrayBuffer())
+    const probe = await ffprobe(local)
+    expect(probe.streams.map((stream) => `${stream.codec_type}/${stream.codec_name}`)).toEqual(['audio/opus'])
+    const duration = Number(probe.format.duration)
+    expect(duration).toBeGreaterThan(1.5)
+    // ffmpeg's 440 Hz tone is what the file holds.
+    expect(await toneLevel(local, 440, { from: duration - 1.5, to: duration - 0.3 })).toBeGreaterThan(-40)
   }, SLOW)
 })

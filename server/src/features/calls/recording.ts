@@ -76,6 +76,23 @@ export class CallRecordings {
     return this.#flag(callId, on) ?? callViews(this.db, [call])[0]!
   }
 
+  /**
+   * A call started with `recording: true`: media records from the first producer on (waitForMedia). When media
+   * cannot, the flag goes back to false (everyone sees it) and the call goes on unrecorded.
+   */
+  async startWithCall(call: CallView): Promise<CallView> {
+    if (!call.recording) return call
+    try {
+      await this.media.request(call.roomId, undefined, { name: 'createRoom', data: {} })
+      await this.media.request(call.roomId, undefined, { name: 'startRecording', data: { waitForMedia: true } })
+      return call
+    } catch (error) {
+      if (error instanceof MediaRequestError && error.code === 'RECORDING_ACTIVE') return call
+      this.log.warn('startWithCall() [recording could not start]', { callId: call.id, ...errorFields(error) })
+      return this.#flag(call.id, false) ?? call
+    }
+  }
+
   /** Waits for recordings being moved into storage (tests, shutdown). */
   async settled(): Promise<void> {
     await Promise.allSettled([...this.#ingesting])

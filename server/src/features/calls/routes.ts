@@ -15,7 +15,7 @@ export function callRoutes(ctx: AppContext) {
     .use(authGuard(ctx))
     .post('/conversations/:id/calls', ({ auth, params, body, set }) => {
       set.status = 201
-      return calls.start(auth.user.id, params.id, body)
+      return callRecordings.startWithCall(calls.start(auth.user.id, params.id, body))
     }, {
       auth: true,
       params: ConversationParams,
@@ -25,6 +25,7 @@ export function callRoutes(ctx: AppContext) {
         summary: 'Start an audio or video call in a DM, group or channel you can write to',
         description: 'The caller joins at once; every other participant is rung (`call.ringing` to their sockets) unless the conversation has more than 50, then people join from the `call.started` banner. ' +
           'A system message is posted. One call runs per conversation: a second start answers 409 `CALL_IN_PROGRESS` with `details.callId` (join that call instead). ' +
+          'With `recording: true` the call is recorded from the first audio or video on (if the media server cannot, the call starts with `recording: false`). ' +
           'Lounges answer 409 `CALLS_NOT_AVAILABLE`, archived conversations 403 `CONVERSATION_ARCHIVED`. Without a reachable media server: 503 `MEDIA_UNAVAILABLE` (chat keeps working).',
         security: bearer,
       },
@@ -107,7 +108,7 @@ export function callRoutes(ctx: AppContext) {
         summary: 'Turn recording of a running call on or off (the caller, the conversation owner or a workspace admin)',
         description: 'Everyone in the conversation gets `call.updated` with `recording`; others answer 403 `RECORDING_FORBIDDEN`. ' +
           'Starting while nobody sends audio or video answers 409 `RECORDING_FAILED`. When recording stops (or the call ends) the WebM becomes a file of the caller, ' +
-          'attached to a system message in the conversation, and its transcription is requested. Only producers present when recording started are recorded. ' +
+          'attached to a system message in the conversation, and its transcription is requested. Everyone who sends audio or video while it runs is in the file, also those who start later. ' +
           `Without a reachable media server: 503 \`MEDIA_UNAVAILABLE\`. ${ENDED} ${HIDDEN}`,
         security: bearer,
       },

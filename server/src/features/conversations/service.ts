@@ -6,6 +6,7 @@ import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '.
 import { newId } from '../../lib/crypto'
 import type { ConversationAccess, ConversationRow, ParticipantRow } from './access'
 import type { EventSink } from '../../realtime/hub'
+import type { ActivityHook, WorkspaceActivity } from '../workspaces/activity'
 import {
   CHANNEL_NAME_PATTERN,
   MAX_GROUP_SIZE,
@@ -41,8 +42,11 @@ export interface ReadHook {
 export class ConversationService {
   /** Membership changes made by the write in progress; sent to sockets once it commits. */
   #membership: Array<{ userId: string; conversationId: string; joined: boolean }> = []
+  /** Member and conversation activity of the write in progress, handed to the activity hooks inside its transaction. */
+  #activity: WorkspaceActivity[] = []
 
-  constructor(private db: Db, private access: ConversationAccess, private events: EventSink, private readHooks: ReadHook[] = []) {}
+  /** `activityHooks` (outgoing webhooks) join the transaction of every member or channel change. */
+  constructor(private db: Db, private access: ConversationAccess, private events: EventSink, private readHooks: ReadHook[] = [], private activityHooks: ActivityHook[] = []) {}
 
   /** Tells every socket in the conversation about a change of its name, topic, privacy or archive state. */
   #announce(conversation: Conversation): Conversation {
@@ -53,12 +57,18 @@ export class ConversationService {
   /** A write transaction whose membership changes reach every socket of the users after commit. */
   #write<T>(work: (tx: Tx) => T): T {
     this.#membership = []
+    this.#activity = []
     try {
-      const result = transaction(this.db, (tx) => work(tx))
+      const result = transaction(this.db, (tx, afterCommit) => {
+        const done = work(tx)
+        for (const activity of this.#activity) for (const hook of this.activityHooks) hook.onActivity(tx, afterCommit, activity)
+        return done
+      })
       for (const change of this.#membership) this.events.membershipChanged(change.userId, change.conversationId, change.joined)
       return result
     } finally {
       this.#membership = []
+      this.#activity = []
     }
   }
 
@@ -73,6 +83,7 @@ export class ConversationService {
           const others = this.#others(actor.id, input.memberIds)
           this.#assertWorkspaceMembers(tx, input.workspaceId, others)
           const conversation = this.#insert(tx, actor, { kind: 'channel', workspaceId: input.workspaceId, name: input.name, isPrivate: input.isPrivate ?? false, topic: input.topic, description: input.description })
+          this.#activity.push({ type: 'conversation.created', conversation, actorId: actor.id, memberIds: [actor.id, ...others] })
           return this.#created(tx, conversation, actor.id, 'owner', others)
         }
         case 'group': {
@@ -156,7 +167,9 @@ export class ConversationService {
       if (conversation.kind !== 'channel') throw new ConflictError('Only channels can be archived', { code: 'NOT_A_CHANNEL' })
       if (participant?.role !== 'owner' && !isWorkspaceManager(workspaceRole)) throw new ForbiddenError('Only the channel owner and workspace admins can archive a channel', { code: 'NOT_CHANNEL_OWNER' })
       if (archived === (conversation.archivedAt !== null)) return toConversation(conversation)
-      return toConversation(tx.update(conversations).set({ archivedAt: archived ? new Date() : null, updatedAt: new Date() }).where(eq(conversations.id, conversationId)).returning().get()!)
+      const updated = tx.update(conversations).set({ archivedAt: archived ? new Date() : null, updatedAt: new Date() }).where(eq(conversations.id, conversationId)).returning().get()!
+      this.#activity.push({ type: archived ? 'conversation.archived' : 'conversation.unarchived', conversation: updated, actorId: actor.id })
+      return toConversation(updated)
     }))
   }
 
@@ -190,6 +203,7 @@ export class ConversationService {
       this.access.assertNotBanned(conversationId, userId, tx)
       const participant = tx.insert(participants).values({ conversationId, userId, role: 'member', joinedAt: new Date() }).returning().get()
       this.#membership.push({ userId, conversationId, joined: true })
+      this.#activity.push({ type: 'member.joined', scope: 'conversation', conversation, userId, role: 'member', actorId: userId })
       return summaryFor(tx, conversation, participant)
     })
   }
@@ -198,7 +212,7 @@ export class ConversationService {
     this.#write((tx) => {
       const { conversation } = this.access.assertParticipant(conversationId, userId, tx)
       if (conversation.kind === 'dm') throw new ConflictError('You cannot leave a direct message', { code: 'CANNOT_LEAVE_DM' })
-      this.#removeParticipant(tx, conversation, userId)
+      this.#removeParticipant(tx, conversation, userId, { type: 'member.left', actorId: userId })
     })
   }
 
@@ -227,6 +241,7 @@ export class ConversationService {
         if (size + added.length > MAX_GROUP_SIZE) throw new ConflictError(`A group has at most ${MAX_GROUP_SIZE} members`, { code: 'GROUP_FULL', details: { limit: MAX_GROUP_SIZE, current: size } })
       }
       this.#insertParticipants(tx, conversationId, added, 'member')
+      for (const id of added) this.#activity.push({ type: 'member.joined', scope: 'conversation', conversation, userId: id, role: 'member', actorId: userId })
       return participantsByIds(tx, conversationId, added)
     })
   }
@@ -246,7 +261,7 @@ export class ConversationService {
       if (!participant && !allowed) throw conversationNotFound()
       if (!allowed) throw new ForbiddenError('You cannot remove people from this conversation', { code: 'NOT_ALLOWED_TO_REMOVE' })
       if (!target) throw new NotFoundError('That user is not in this conversation', { code: 'PARTICIPANT_NOT_FOUND' })
-      this.#removeParticipant(tx, conversation, targetId)
+      this.#removeParticipant(tx, conversation, targetId, { type: 'member.removed', actorId: actor.id })
     })
   }
 
@@ -336,15 +351,20 @@ export class ConversationService {
   }
 
   /** When the last owner goes, the longest-standing moderator (or member) takes over, so a channel or group is never unmanaged. */
-  #removeParticipant(tx: Tx, conversation: ConversationRow, userId: string) {
+  #removeParticipant(tx: Tx, conversation: ConversationRow, userId: string, how: { type: 'member.left' | 'member.removed'; actorId: string }) {
     const removed = tx.delete(participants).where(and(eq(participants.conversationId, conversation.id), eq(participants.userId, userId))).returning().get()
-    if (removed) this.#membership.push({ userId, conversationId: conversation.id, joined: false })
+    if (removed) {
+      this.#membership.push({ userId, conversationId: conversation.id, joined: false })
+      this.#activity.push({ ...how, scope: 'conversation', conversation, userId, role: removed.role })
+    }
     if (removed?.role !== 'owner' || conversation.kind === 'lounge') return
     const owners = tx.select({ n: count() }).from(participants).where(and(eq(participants.conversationId, conversation.id), eq(participants.role, 'owner'))).get()?.n ?? 0
     if (owners > 0) return
-    const successor = tx.select({ userId: participants.userId }).from(participants).where(and(eq(participants.conversationId, conversation.id), ne(participants.userId, userId)))
+    const successor = tx.select({ userId: participants.userId, role: participants.role }).from(participants).where(and(eq(participants.conversationId, conversation.id), ne(participants.userId, userId)))
       .orderBy(sql`case ${participants.role} when 'moderator' then 0 else 1 end`, asc(participants.joinedAt), asc(participants.userId)).limit(1).get()
-    if (successor) tx.update(participants).set({ role: 'owner' }).where(and(eq(participants.conversationId, conversation.id), eq(participants.userId, successor.userId))).run()
+    if (!successor) return
+    tx.update(participants).set({ role: 'owner' }).where(and(eq(participants.conversationId, conversation.id), eq(participants.userId, successor.userId))).run()
+    this.#activity.push({ type: 'member.role_changed', scope: 'conversation', conversation, userId: successor.userId, role: 'owner', previousRole: successor.role, actorId: null })
   }
 
   #others(actorId: string, ids: string[] = []): string[] {

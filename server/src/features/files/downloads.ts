@@ -1,13 +1,16 @@
 import { and, eq, isNull } from 'drizzle-orm'
 import type { Db } from '../../db/client'
 import { files, messageAttachments, messages, participants } from '../../db/schema'
-import { ConflictError, NotFoundError, ServiceUnavailableError } from '../../errors'
+import { ConflictError, GoneError, NotFoundError, ServiceUnavailableError } from '../../errors'
 import type { Storage } from '../../storage/storage'
 import type { FileViewType, VariantName } from './model'
 import { parseRange } from './range'
 import { isInlineSafe } from './sniff'
 import { UrlSigner } from './signing'
 import { toFileView, type FileRow } from './views'
+
+/** Whether a feature shows this file to this user (the audience of a story, the lounge of a listing). */
+export type FileReader = (userId: string, fileId: string) => boolean
 
 export interface Download {
   status: 200 | 206
@@ -21,15 +24,22 @@ function disposition(kind: 'inline' | 'attachment', name: string): string {
   return `${kind}; filename="${fallback}"; filename*=UTF-8''${encodeURIComponent(name)}`
 }
 
+/** A ready file with an expiry (a conversation export) is gone once it passed, before the purge deletes it. */
+function assertNotExpired(row: FileRow): void {
+  if (row.status === 'ready' && row.expiresAt && row.expiresAt.getTime() <= Date.now()) throw new GoneError('This file expired', { code: 'FILE_EXPIRED' })
+}
+
 /**
  * Who may read a file and how its bytes leave: the owner always; anyone else only as a member of
- * a conversation where it is attached to a live message. Bytes go out through short-lived signed
- * URLs with Range support.
+ * a conversation where it is attached to a live message, or as someone a reader admits (the
+ * audience of a live story, participants of a listing's lounge). Bytes go out through short-lived
+ * signed URLs with Range support.
  */
 export class FileDownloads {
   readonly #signer: UrlSigner
 
-  constructor(private db: Db, private storage: Storage, urlSecret: string, urlTtlSeconds: number) {
+  /** `readers`: other features that show files to people (story media, listing images), asked after the owner and attachment rules. */
+  constructor(private db: Db, private storage: Storage, urlSecret: string, urlTtlSeconds: number, private readers: FileReader[] = []) {
     this.#signer = new UrlSigner(urlSecret, urlTtlSeconds)
   }
 
@@ -40,6 +50,7 @@ export class FileDownloads {
   signedUrl(userId: string, fileId: string, variant: VariantName): { url: string; expiresAt: string } {
     const row = this.#readable(userId, fileId)
     if (row.status !== 'ready') throw new ConflictError('This file is still uploading', { code: 'FILE_NOT_READY' })
+    assertNotExpired(row)
     this.#variant(row, variant)
     const signed = this.#signer.sign({ fileId, variant, userId })
     return { url: signed.path, expiresAt: signed.expiresAt.toISOString() }
@@ -49,6 +60,7 @@ export class FileDownloads {
   async content(fileId: string, query: { variant: VariantName; u: string; exp: number; sig: string }, rangeHeader: string | undefined): Promise<Download> {
     this.#signer.verify({ fileId, variant: query.variant, userId: query.u }, query.exp, query.sig)
     const row = this.#readable(query.u, fileId)
+    assertNotExpired(row)
     const variant = this.#variant(row, query.variant)
     const size = await this.storage.size(variant.key).catch((error: unknown) => {
       throw new ServiceUnavailableError('File storage is unavailable right now; try again shortly', { code: 'STORAGE_UNAVAILABLE', cause: error })
@@ -72,7 +84,7 @@ export class FileDownloads {
     }
   }
 
-  /** True when `userId` owns the file or shares a conversation where a live message carries it. */
+  /** True when `userId` owns the file, shares a conversation where a live message carries it, or a reader lets them. */
   canRead(userId: string, row: FileRow): boolean {
     if (row.ownerId === userId) return true
     const shared = this.db
@@ -83,7 +95,7 @@ export class FileDownloads {
       .where(and(eq(messageAttachments.fileId, row.id), isNull(messages.deletedAt)))
       .limit(1)
       .get()
-    return shared !== undefined
+    return shared !== undefined || this.readers.some((reader) => reader(userId, row.id))
   }
 
   #readable(userId: string, fileId: string): FileRow {

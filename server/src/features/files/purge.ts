@@ -11,6 +11,9 @@ import { files } from '../../db/schema'
  */
 export async function purgeExpiredUploads(db: Db, stagingDir: string, now = new Date()): Promise<{ uploads: number }> {
   const expired = db.delete(files).where(and(eq(files.status, 'uploading'), lte(files.expiresAt, now))).returning({ id: files.id }).all()
-  for (const { id } of expired) await rm(join(stagingDir, `${id}.part`), { force: true })
+  for (const { id } of expired) {
+    await rm(join(stagingDir, `${id}.part`), { force: true })
+    await rm(join(stagingDir, `${id}.part.incoming`), { force: true })
+  }
   return { uploads: expired.length }
 }

@@ -74,7 +74,8 @@ export function fileRoutes(ctx: AppContext) {
       detail: { summary: 'Where a resumable upload stands (headers only)', hide: true, security: bearer },
     })
     .patch('/uploads/:id', async ({ auth, params, headers, request, set }) => {
-      const offset = await files.writeChunk(auth.user.id, params.id, headers['upload-offset'], rawBody(request))
+      const length = request.headers.get('content-length')
+      const offset = await files.writeChunk(auth.user.id, params.id, headers['upload-offset'], rawBody(request), length && /^\d+$/.test(length) ? Number(length) : null)
       set.status = 204
       set.headers['upload-offset'] = String(offset)
     }, {
@@ -113,8 +114,8 @@ export function fileRoutes(ctx: AppContext) {
       auth: true,
       params: FileParams,
       query: UrlQuery,
-      response: { 200: SignedUrl, ...errors(401, 404, 409, 422, 429) },
-      detail: { summary: 'A short-lived signed download URL', description: 'Issued only to someone who may read the file; valid for `FILE_URL_TTL_SECONDS`, for this file and variant only.', security: bearer },
+      response: { 200: SignedUrl, ...errors(401, 404, 409, 410, 422, 429) },
+      detail: { summary: 'A short-lived signed download URL', description: 'Issued only to someone who may read the file; valid for `FILE_URL_TTL_SECONDS`, for this file and variant only. 410 FILE_EXPIRED for a file past its `expiresAt` (a conversation export).', security: bearer },
     })
     .get('/:id/content', async ({ params, query, request }) => {
       const download = await fileDownloads.content(params.id, query, request.headers.get('range') ?? undefined)

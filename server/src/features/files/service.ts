@@ -1,5 +1,5 @@
 import { and, eq } from 'drizzle-orm'
-import { mkdir, rm, truncate } from 'node:fs/promises'
+import { mkdir, rename, rm, truncate } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { FilesConfig } from '../../config'
 import type { Db } from '../../db/client'
@@ -10,9 +10,10 @@ import { newId } from '../../lib/crypto'
 import { errorFields, type Logger } from '../../logger'
 import type { Storage } from '../../storage/storage'
 import { writeBody } from './body-writer'
+import { appendAt, readHead, receiveBody } from './chunk-writer'
 import { assertWithinLimit, finalizeStaged } from './finalize'
 import type { MediaQueue } from './queue'
-import { sanitizeName, sniff } from './sniff'
+import { sanitizeName, sniff, SNIFF_BYTES } from './sniff'
 import { toFileView, type FileRow } from './views'
 import type { FileViewType } from './model'
 
@@ -75,31 +76,41 @@ export class FileService {
   }
 
   /**
-   * Appends one chunk at `offset` (which must be the current offset). A client that goes away
-   * mid-chunk keeps what arrived: HEAD tells it where to resume.
+   * Appends one chunk at `offset` (which must be the current offset). The body lands in its own file
+   * first, written inside Bun so memory stays flat at any size (chunk-writer.ts), then joins the
+   * staging file. A client that goes away mid-chunk keeps what arrived: HEAD tells it where to resume.
    */
-  async writeChunk(userId: string, id: string, offset: number, body: ReadableStream<Uint8Array> | null): Promise<number> {
+  async writeChunk(userId: string, id: string, offset: number, body: ReadableStream<Uint8Array> | null, declaredBytes: number | null = null): Promise<number> {
     const row = this.#upload(userId, id)
     if (offset !== row.uploadOffset) throw new ConflictError(`This upload is at offset ${row.uploadOffset}`, { code: 'OFFSET_MISMATCH', details: { offset: row.uploadOffset } })
     if (this.#busy.has(id)) throw new ConflictError('Another chunk of this upload is being written', { code: 'UPLOAD_BUSY' })
     this.#busy.add(id)
     const staging = await this.#stagingPath(id)
+    const incoming = `${staging}.incoming`
     try {
-      const result = await writeBody(body, staging, {
-        position: offset,
-        maxBytes: Math.min(this.config.chunkMaxBytes, row.size - offset),
+      const result = await receiveBody(body, incoming, Math.min(this.config.chunkMaxBytes, row.size - offset), declaredBytes)
+      if (offset === 0) {
         // The first chunk reveals the type: a declared size beyond its kind's limit ends the upload.
-        onHead: offset === 0 ? (head, complete) => assertWithinLimit(this.config, sniff(head, complete), row.size) : undefined,
-      }).catch(async (error) => {
-        if (error instanceof PayloadTooLargeError && offset === 0 && (error.details as { kind?: string } | undefined)?.kind) await this.#discard(id)
-        else await truncate(staging, offset).catch(() => undefined) // @NOTE: a staging file that cannot shrink is overwritten by the next chunk anyway.
-        throw error
-      })
+        const head = await readHead(incoming)
+        try {
+          assertWithinLimit(this.config, sniff(head, result.written < SNIFF_BYTES), row.size)
+        } catch (error) {
+          await this.#discard(id)
+          throw error
+        }
+        await rename(incoming, staging)
+      } else if (result.written > 0) {
+        await appendAt(incoming, staging, offset).catch(async (error) => {
+          await truncate(staging, offset).catch(() => undefined) // @NOTE: a staging file that cannot shrink is overwritten by the next chunk anyway.
+          throw error
+        })
+      }
       const next = offset + result.written
       this.db.update(files).set({ uploadOffset: next }).where(eq(files.id, id)).run()
       if (result.interrupted) this.log.info('writeChunk() [client went away; kept what arrived]', { fileId: id, offset: next })
       return next
     } finally {
+      await rm(incoming, { force: true })
       this.#busy.delete(id)
     }
   }
@@ -172,6 +183,7 @@ export class FileService {
 
   async #discard(id: string): Promise<void> {
     await rm(join(this.config.stagingDir, `${id}.part`), { force: true })
+    await rm(join(this.config.stagingDir, `${id}.part.incoming`), { force: true })
     this.db.delete(files).where(and(eq(files.id, id), eq(files.status, 'uploading'))).run()
   }
 

@@ -20,11 +20,14 @@ const DEFAULT_POLICY: JobPolicy = { attempts: 5, backoffMs: 2000, jitter: 0.5, k
 const POLICIES: Partial<Record<QueueName, Partial<JobPolicy>>> = {
   // Scheduled housekeeping runs again on its next tick; retrying it gains nothing.
   scheduled: { attempts: 1, keepCompleted: 100, keepFailed: 500 },
-  webhooks: { attempts: 8, backoffMs: 5000 },
+  // The delivery row counts attempts too (webhooks/service.ts reads this policy), so both agree.
+  webhooks: { attempts: 6, backoffMs: 1000 },
   // SMTP relays recover within minutes; 8 attempts from 5 s span about 20 minutes.
   email: { attempts: 8, backoffMs: 5000 },
   // Background removal is CPU-bound and deterministic: a few retries cover a killed worker.
   images: { attempts: 3, backoffMs: 5000 },
+  // The provider layer already retries 429/5xx within one attempt; the queue adds a couple more, spaced out.
+  ai: { attempts: 3, backoffMs: 2000 },
 }
 
 export function jobPolicy(queue: QueueName): JobPolicy {

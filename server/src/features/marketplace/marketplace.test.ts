@@ -4,6 +4,7 @@ import { conversations, listings, messages, users } from '../../db/schema'
 import { expectErrorShape, startServer, type Session, type TestServer } from '../../../test/harness'
 import { openLounge, seedConversation } from '../../../test/fixtures'
 import { TestSocket } from '../../../test/socket'
+import { png, uploadSimple } from '../files/file-kit'
 
 let server: TestServer
 let admin: Session
@@ -38,6 +39,12 @@ const offer = async (who: Session, listingId: string, amountMinor: number) => {
   expect(response.status).toBe(201)
   return response.body
 }
+/** A finished image upload of `who`: listing images must be (shared-media.test.ts covers the refusals). */
+const uploadImage = async (who: Session) => {
+  const response = await uploadSimple(server, who, await png(), { name: 'item.png' })
+  expect(response.status).toBe(201)
+  return response.body.id as string
+}
 const act = (who: Session, offerId: string, action: string) => call(who, 'POST', `/offers/${offerId}/${action}`)
 const systemMessages = (id: string) =>
   server.ctx.db.select().from(messages).where(and(eq(messages.conversationId, id), eq(messages.type, 'system'))).orderBy(messages.seq).all()
@@ -49,8 +56,9 @@ describe('the happy path', () => {
     const socket = await TestSocket.ready(server.url, buyer.accessToken)
     try {
       expect((await call(buyer, 'POST', `/conversations/${id}/messages`, { content: 'hi all' })).body.seq).toBe(1)
-      const listing = await list(id, { ...bike, imageIds: ['img_1', 'img-2'] })
-      expect(listing).toMatchObject({ conversationId: id, sellerId: seller.user.id, title: 'Road bike', priceMinor: 12_000, currency: 'EUR', imageIds: ['img_1', 'img-2'], status: 'active' })
+      const imageIds = [await uploadImage(seller), await uploadImage(seller)]
+      const listing = await list(id, { ...bike, imageIds })
+      expect(listing).toMatchObject({ conversationId: id, sellerId: seller.user.id, title: 'Road bike', priceMinor: 12_000, currency: 'EUR', imageIds, status: 'active' })
       expect((await call(buyer, 'GET', `/listings/${listing.id}`)).body).toEqual(listing)
 
       const made = await offer(buyer, listing.id, 10_050)
@@ -145,12 +153,29 @@ describe('the happy path', () => {
     expect(refused.status).toBe(403)
     expectErrorShape(refused.body, 'SELLER_ONLY')
     expect((await call(outsider, 'POST', `/listings/${first.id}/withdraw`)).status).toBe(404)
-    expect((await call(mod, 'POST', `/listings/${first.id}/withdraw`)).body.status).toBe('withdrawn')
-    expect(systemMessages(id).at(-1)!.content).toBe(`🚫 ${name(mod)} withdrew Road bike as a moderator`)
+    await offer(buyer, first.id, 9_000)
+    expect((await call(mod, 'POST', `/listings/${first.id}/withdraw`, { reason: 'counterfeit' })).body.status).toBe('withdrawn')
+    expect(systemMessages(id).at(-1)!.content).toBe(`🚫 ${name(mod)} withdrew Road bike as a moderator (1 open offer closed)`)
 
     const second = await list(id)
     expect((await call(admin, 'POST', `/conversations/${id}/leave`)).status).toBe(204)
     expect((await call(admin, 'POST', `/listings/${second.id}/withdraw`)).body.status).toBe('withdrawn')
+    // A seller withdrawing their own listing is no moderation action: it stays out of the log.
+    const third = await list(id)
+    expect((await call(seller, 'POST', `/listings/${third.id}/withdraw`)).body.status).toBe('withdrawn')
+
+    const log = await call(mod, 'GET', `/conversations/${id}/moderation/log`)
+    expect(log.status).toBe(200)
+    expect(log.body.entries).toHaveLength(2)
+    expect(log.body.entries.map((entry: any) => [entry.action, entry.actorId, entry.targetUserId, entry.details.listingId])).toEqual([
+      ['withdraw_listing', admin.user.id, seller.user.id, second.id],
+      ['withdraw_listing', mod.user.id, seller.user.id, first.id],
+    ])
+    expect(log.body.entries[1].details).toEqual({ listingId: first.id, title: 'Road bike', reason: 'counterfeit', previousStatus: 'active', closedOffers: 1 })
+    expect(log.body.entries[0].details.reason).toBe('')
+    const badReason = await call(mod, 'POST', `/listings/${third.id}/withdraw`, { reason: 'x'.repeat(501) })
+    expect(badReason.status).toBe(422)
+    expectErrorShape(badReason.body)
   })
 })
 

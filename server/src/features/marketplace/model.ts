@@ -29,7 +29,7 @@ export const CreateListingBody = t.Object(
     imageIds: t.Optional(
       t.Array(ImageId, {
         maxItems: MAX_IMAGES,
-        description: 'Up to 10 storage ids. Uploads are not built yet: ids are only pattern-checked, not resolved against stored files.',
+        description: 'Up to 10 ids of your finished image uploads (POST /files); anything else is 422 LISTING_IMAGE_INVALID. Participants of the lounge may then download them.',
       }),
     ),
   },
@@ -42,6 +42,8 @@ export const UpdateListingBody = t.Object(
   { ...strict, minProperties: 1, title: 'UpdateListingRequest' },
 )
 export type UpdateListingInput = typeof UpdateListingBody.static
+
+export const WithdrawBody = t.Optional(t.Object({ reason: t.Optional(t.String({ maxLength: 500, description: 'For the moderation log when a moderator withdraws' })) }, { ...strict, title: 'WithdrawListingRequest' }))
 
 export const ListingQuery = t.Object({ status: t.Optional(t.UnionEnum(LISTING_STATUSES)) }, strict)
 

@@ -2,7 +2,7 @@ import { Elysia, t } from 'elysia'
 import type { AppContext } from '../../context'
 import { errors } from '../../http/schemas'
 import { authGuard } from '../auth/guard'
-import { ConversationParams, CreateListingBody, CreateOfferBody, Listing, ListingParams, ListingQuery, Offer, OfferChange, OfferParams, UpdateListingBody } from './model'
+import { ConversationParams, CreateListingBody, CreateOfferBody, Listing, ListingParams, ListingQuery, Offer, OfferChange, OfferParams, UpdateListingBody, WithdrawBody } from './model'
 
 const bearer = [{ bearer: [] }]
 const SYSTEM_NOTE = 'Posts a system message (type `system`, no sender) into the lounge in the same transaction; sockets get it as `message.created`.'
@@ -58,13 +58,14 @@ export function marketplaceRoutes(ctx: AppContext) {
         security: bearer,
       },
     })
-    .post('/listings/:id/withdraw', ({ auth, params }) => marketplace.withdraw(auth.user, params.id), {
+    .post('/listings/:id/withdraw', ({ auth, params, body }) => marketplace.withdraw(auth.user, params.id, body?.reason), {
       auth: true,
       params: ListingParams,
-      response: { 200: Listing, ...errors(401, 403, 404, 409, 422, 429) },
+      body: WithdrawBody,
+      response: { 200: Listing, ...errors(401, 403, 404, 409, 413, 422, 429) },
       detail: {
         summary: 'Withdraw a listing (the seller, or a moderator of the lounge)',
-        description: `Open offers are declined and an accepted one is cancelled. Moderators are the lounge's owner and moderators and platform admins. ${SYSTEM_NOTE} ${TRANSITION_NOTE}`,
+        description: `Open offers are declined and an accepted one is cancelled. Moderators are the lounge's owner and moderators and platform admins; a moderator's withdrawal of someone else's listing is written to the moderation log (\`withdraw_listing\`, with the optional \`reason\`), a seller's own is not. ${SYSTEM_NOTE} ${TRANSITION_NOTE}`,
         security: bearer,
       },
     })

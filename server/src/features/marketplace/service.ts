@@ -7,12 +7,15 @@ import { newId } from '../../lib/crypto'
 import type { ConversationAccess, ConversationRow, ParticipantRow } from '../conversations/access'
 import type { Actor } from '../conversations/service'
 import type { MessageService, TransactionScope } from '../messages/service'
+import type { ModerationService } from '../moderation/service'
+import { assertOwnedMedia } from '../files/owned-media'
 import { announce, assertKnownCurrency } from './announce'
 import type { CreateListingInput, CreateOfferInput, Listing, ListingStatus, Offer, OfferChange, OfferStatus, UpdateListingInput } from './model'
 
 type ListingRow = typeof listings.$inferSelect
 type OfferRow = typeof offers.$inferSelect
 type SystemPoster = Pick<MessageService, 'postSystem'>
+type ModerationLog = Pick<ModerationService, 'record'>
 
 const LISTING_MOVES: Record<ListingStatus, ListingStatus[]> = { active: ['reserved', 'withdrawn'], reserved: ['active', 'sold', 'withdrawn'], sold: [], withdrawn: [] }
 const OFFER_MOVES: Record<OfferStatus, OfferStatus[]> = { offered: ['accepted', 'declined', 'cancelled'], accepted: ['completed', 'cancelled'], declined: [], completed: [], cancelled: [] }
@@ -31,7 +34,7 @@ const sellerOnly = () => new ForbiddenError('Only the seller can do this', { cod
  * commit or roll back together.
  */
 export class MarketplaceService {
-  constructor(private db: Db, private access: ConversationAccess, private messages: SystemPoster) {}
+  constructor(private db: Db, private access: ConversationAccess, private messages: SystemPoster, private moderationLog?: ModerationLog) {}
 
   create(actor: Actor, conversationId: string, input: CreateListingInput): Listing {
     assertKnownCurrency(input.currency)
@@ -39,6 +42,7 @@ export class MarketplaceService {
       const { conversation } = this.access.assertWritable(conversationId, actor.id, tx)
       if (conversation.kind !== 'lounge') throw new ConflictError('Listings can only be posted in lounges', { code: 'NOT_A_LOUNGE', details: { kind: conversation.kind } })
       this.#assertNotMuted(tx, conversationId, actor.id)
+      assertOwnedMedia(tx, actor.id, input.imageIds ?? [], ['image'], { code: 'LISTING_IMAGE_INVALID', field: 'imageIds' })
       const now = new Date()
       const row = tx.insert(listings).values({
         id: newId(),
@@ -83,10 +87,10 @@ export class MarketplaceService {
 
   /**
    * By the seller, or by a moderator of the lounge (its owner and moderators, platform admins).
-   * Open offers are declined and an accepted one is cancelled, all in one system message.
-   * @NOTE: moderator withdrawals are not in the moderation log: its action list is ModerationService's to extend.
+   * Open offers are declined and an accepted one is cancelled, all in one system message. A
+   * moderator's withdrawal is a moderation action and goes into the moderation log; a seller's own is not.
    */
-  withdraw(actor: Actor, listingId: string): Listing {
+  withdraw(actor: Actor, listingId: string, reason = ''): Listing {
     return transaction(this.db, (tx, afterCommit) => {
       const listing = tx.select().from(listings).where(eq(listings.id, listingId)).get()
       if (!listing) throw listingNotFound()
@@ -100,6 +104,13 @@ export class MarketplaceService {
       const cancelled = tx.update(offers).set({ status: 'cancelled', updatedAt: now }).where(and(eq(offers.listingId, listingId), eq(offers.status, 'accepted'))).returning().all()
       const row = this.#setListing(tx, listingId, 'withdrawn', now)
       this.#post({ tx, afterCommit }, row, announce.withdrawn(this.#name(tx, actor.id), row.title, byModerator, declined.length + cancelled.length))
+      if (byModerator) {
+        this.moderationLog?.record(tx, listing.conversationId, actor, {
+          action: 'withdraw_listing',
+          targetUserId: listing.sellerId,
+          details: { listingId, title: listing.title, reason, previousStatus: listing.status, closedOffers: declined.length + cancelled.length },
+        })
+      }
       return toListing(row)
     })
   }

@@ -29,6 +29,7 @@ export const Message = t.Object(
     reactions: t.Array(ReactionSummary),
     pinned: t.Boolean(),
     attachments: t.Array(t.String(), { description: 'Ids of attached files (GET /files/:id); members of the conversation may fetch them' }),
+    bot: t.Optional(t.Object({ webhookId: t.String(), name: t.String() }, { description: 'Present when an incoming webhook posted the message (it has no sender)' })),
   },
   { title: 'Message' },
 )

@@ -41,6 +41,7 @@ export function messageViews(db: Db | Tx, rows: MessageRow[], viewerId: string):
     reactions: [...(byMessage.get(row.id) ?? new Map<string, string[]>())].map(([emoji, userIds]) => ({ emoji, count: userIds.length, userIds, me: userIds.includes(viewerId) })),
     pinned: pinned.has(row.id),
     attachments: attachments.get(row.id) ?? [],
+    ...(row.bot ? { bot: row.bot } : {}),
   }))
 }
 

@@ -36,6 +36,8 @@ interface AppendInput {
   forwardedFromId: string | null
   /** Defaults to 'text'; 'system' messages have no sender and parse no mentions. */
   type?: 'text' | 'system' | 'file' | 'voice'
+  /** The incoming webhook posting it (no sender). */
+  bot?: { webhookId: string; name: string }
 }
 
 /** A caller's open transaction, so a system message commits or rolls back with the change it reports. */
@@ -280,14 +282,14 @@ export class MessageService {
    * Posts as an integration (an incoming webhook): no sender (the schema has no bot users), so the
    * bot's name leads the text in bold. Runs the send hooks like any message.
    */
-  postAsBot(conversationId: string, bot: { name: string; text: string }): MessageView {
+  postAsBot(conversationId: string, bot: { webhookId: string; name: string; text: string }): MessageView {
     const name = bot.name.replace(/[*\r\n]+/g, ' ').trim() || 'Webhook'
     const content = `**${name}**: ${bot.text}`.replace(/\s+$/, '')
     const row = transaction(this.db, (tx, afterCommit) => {
       const conversation = tx.select().from(conversations).where(eq(conversations.id, conversationId)).get()
       if (!conversation) throw new NotFoundError('Conversation not found', { code: 'CONVERSATION_NOT_FOUND' })
       if (conversation.archivedAt) throw new ForbiddenError('This conversation is archived', { code: 'CONVERSATION_ARCHIVED' })
-      return this.#append(tx, afterCommit, null, conversation, { content, parentId: null, clientMsgId: null, forwardedFromId: null })
+      return this.#append(tx, afterCommit, null, conversation, { content, parentId: null, clientMsgId: null, forwardedFromId: null, bot: { webhookId: bot.webhookId, name } })
     })
     const message = messageViews(this.db, [row], '')[0]!
     this.events.toConversation(conversationId, { type: 'message.created', message })
@@ -346,6 +348,7 @@ export class MessageService {
         // A system message quotes user text (a listing title); it must not ping anyone through it.
         mentions: input.type === 'system' ? null : parseMentions(tx, conversation.id, input.content),
         forwardedFromId: input.forwardedFromId,
+        bot: input.bot ?? null,
         version: bumped[0]!.version,
         createdAt: now,
       })

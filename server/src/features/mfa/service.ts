@@ -21,7 +21,8 @@ export interface SecondFactor {
 
 /** TOTP second factor with single-use recovery codes (stored as keyed hashes). */
 export class MfaService {
-  constructor(private db: Db, private config: Config, private attempts: AttemptThrottle, private audit: AuditService) {}
+  /** `userChanged`: the session cache drops the user's row when two-factor turns on or off (SessionService.userChanged). */
+  constructor(private db: Db, private config: Config, private attempts: AttemptThrottle, private audit: AuditService, private userChanged: (userId: string) => void = () => {}) {}
 
   #hashCode(code: string): string {
     return createHmac('sha256', this.config.jwtSecret).update(code.replace(/[\s-]/g, '').toLowerCase()).digest('hex')
@@ -50,6 +51,7 @@ export class MfaService {
     await this.#assertCode(user, { code }, meta)
     return transaction(this.db, (tx) => {
       tx.update(users).set({ mfaEnabledAt: new Date(), updatedAt: new Date() }).where(eq(users.id, userId)).run()
+      this.userChanged(userId)
       this.audit.record({ action: 'user.mfa.enabled', actorUserId: userId, targetUserId: userId, meta }, tx)
       return this.#replaceRecoveryCodes(userId, tx)
     })
@@ -65,6 +67,7 @@ export class MfaService {
     }
     transaction(this.db, (tx) => {
       tx.update(users).set({ mfaEnabledAt: null, mfaSecret: null, updatedAt: new Date() }).where(eq(users.id, userId)).run()
+      this.userChanged(userId)
       tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, userId)).run()
       this.audit.record({ action: 'user.mfa.disabled', actorUserId: userId, targetUserId: userId, meta }, tx)
     })

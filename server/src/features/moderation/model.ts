@@ -7,7 +7,8 @@ export const MAX_BAN_MINUTES = 525_600
 export const MAX_SLOW_MODE_SECONDS = 3600
 export const DEFAULT_LOG_PAGE = 50
 
-export const ModerationAction = t.Union([t.Literal('mute'), t.Literal('unmute'), t.Literal('ban'), t.Literal('unban'), t.Literal('slow_mode'), t.Literal('delete_message')])
+export const MODERATION_ACTIONS = ['mute', 'unmute', 'ban', 'unban', 'slow_mode', 'delete_message', 'withdraw_listing'] as const
+export const ModerationAction = t.UnionEnum(MODERATION_ACTIONS, { description: '`withdraw_listing`: a moderator withdrew someone else\'s marketplace listing (details: listingId, title, reason, closedOffers)' })
 export type ModerationAction = typeof ModerationAction.static
 
 const Id = t.String({ minLength: 1, maxLength: 64 })

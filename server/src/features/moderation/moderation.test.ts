@@ -4,6 +4,7 @@ import { conversationBans, conversationMutes, conversations, messages, participa
 import { expectErrorShape, startServer, type Session, type TestServer } from '../../../test/harness'
 import { openLounge } from '../../../test/fixtures'
 import { TestSocket } from '../../../test/socket'
+import { previousMessageQuery } from './service'
 
 let server: TestServer
 let admin: Session
@@ -205,6 +206,25 @@ describe('slow mode', () => {
     expect((await moderation(admin, 'PUT', id, '/slow-mode', { seconds: 0 })).body.seconds).toBe(0)
     expect((await send(alice, id)).status).toBe(201)
     expect((await send(alice, id)).status).toBe(201)
+  })
+
+  test("the sender's-last-message lookup is served by the (conversation, sender, created_at) index", async () => {
+    const id = await lounge()
+    for (let i = 0; i < 30; i++) expect((await send(i % 2 ? alice : bob, id, `m${i}`)).status).toBe(201)
+    const plan = () => {
+      const query = previousMessageQuery(server.ctx.db, id, alice.user.id, 'none', new Date(Date.now() - 60_000)).toSQL()
+      return server.ctx.db.$client.prepare(`EXPLAIN QUERY PLAN ${query.sql}`).all(...(query.params as never[])).map((row: any) => String(row.detail))
+    }
+    const expectIndexed = (details: string[]) => {
+      expect(details.some((detail) => detail.includes('USING INDEX messages_conversation_sender_created_idx'))).toBe(true)
+      // The index order serves ORDER BY created_at DESC LIMIT 1: no sort step.
+      expect(details.some((detail) => detail.includes('TEMP B-TREE'))).toBe(false)
+    }
+    expectIndexed(plan())
+    // Still chosen once the planner has statistics.
+    server.ctx.db.$client.run('ANALYZE messages')
+    expectIndexed(plan())
+    expect(previousMessageQuery(server.ctx.db, id, alice.user.id, 'none', new Date(Date.now() - 60_000)).get()).toBeDefined()
   })
 
   test('only moderators set slow mode, within 0–3600 seconds', async () => {

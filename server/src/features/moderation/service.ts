@@ -9,6 +9,7 @@ import type { ConversationAccess, ConversationRow, ParticipantRow } from '../con
 import type { Actor } from '../conversations/service'
 import type { MessageService, SendHook, SentMessage } from '../messages/service'
 import type { MessageView } from '../messages/model'
+import type { ActivityHook } from '../workspaces/activity'
 import { DEFAULT_LOG_PAGE, type Ban, type BanInput, type LogEntry, type ModerationAction, type Mute, type MuteInput } from './model'
 
 /** What a moderator delete needs from messaging; passed per call because messages take this service as a send hook. */
@@ -18,7 +19,7 @@ type MuteRow = typeof conversationMutes.$inferSelect
 type BanRow = typeof conversationBans.$inferSelect
 type LogRow = typeof moderationLog.$inferSelect
 
-interface LogInput {
+export interface LogInput {
   action: ModerationAction
   targetUserId?: string
   messageId?: string
@@ -33,7 +34,8 @@ const minutesFrom = (now: Date, minutes: number) => new Date(now.getTime() + min
  * it refuses muted and too-fast senders inside the send transaction, so a refused message takes no seq.
  */
 export class ModerationService implements SendHook {
-  constructor(private db: Db, private access: ConversationAccess, private events: EventSink) {}
+  /** `activityHooks` (outgoing webhooks) hear of a ban removing someone from a channel, as `member.removed`. */
+  constructor(private db: Db, private access: ConversationAccess, private events: EventSink, private activityHooks: ActivityHook[] = []) {}
 
   onSent(tx: Tx, _afterCommit: unknown, { message, conversation }: SentMessage): void {
     const senderId = message.senderId
@@ -43,13 +45,7 @@ export class ModerationService implements SendHook {
     if (mute) throw new ForbiddenError('You are muted in this conversation', { code: 'MUTED_IN_CONVERSATION', details: { until: mute.until.toISOString() } })
     const interval = conversation.slowModeSeconds
     if (interval <= 0 || this.#isModerator(tx, conversation, senderId)) return
-    const previous = tx
-      .select({ createdAt: messages.createdAt })
-      .from(messages)
-      .where(and(eq(messages.conversationId, conversation.id), eq(messages.senderId, senderId), ne(messages.id, message.id), gt(messages.createdAt, new Date(now.getTime() - interval * 1000))))
-      .orderBy(desc(messages.createdAt))
-      .limit(1)
-      .get()
+    const previous = previousMessageQuery(tx, conversation.id, senderId, message.id, new Date(now.getTime() - interval * 1000)).get()
     if (!previous) return
     const retryAfterSeconds = Math.max(1, Math.ceil((previous.createdAt.getTime() + interval * 1000 - now.getTime()) / 1000))
     throw new RateLimitedError(`Slow mode is on: one message every ${interval} seconds`, retryAfterSeconds, { code: 'SLOW_MODE' })
@@ -88,7 +84,10 @@ export class ModerationService implements SendHook {
       const row = tx.insert(conversationBans).values({ conversationId, userId: input.userId, ...values })
         .onConflictDoUpdate({ target: [conversationBans.conversationId, conversationBans.userId], set: values }).returning().get()
       const removed = tx.delete(participants).where(and(eq(participants.conversationId, conversationId), eq(participants.userId, input.userId))).returning().get()
-      if (removed) afterCommit(() => this.events.membershipChanged(input.userId, conversationId, false))
+      if (removed) {
+        afterCommit(() => this.events.membershipChanged(input.userId, conversationId, false))
+        for (const hook of this.activityHooks) hook.onActivity(tx, afterCommit, { type: 'member.removed', scope: 'conversation', conversation, userId: input.userId, role: removed.role, actorId: actor.id })
+      }
       this.#log(tx, conversationId, actor, {
         action: 'ban',
         targetUserId: input.userId,
@@ -157,6 +156,14 @@ export class ModerationService implements SendHook {
     return { entries: rows.slice(0, limit).map(toLogEntry), hasMore: rows.length > limit }
   }
 
+  /**
+   * Writes an entry for an action another feature took as a moderator (a listing withdrawn), inside
+   * that feature's transaction, so the action and its entry commit together.
+   */
+  record(tx: Tx, conversationId: string, actor: Actor, entry: LogInput): void {
+    this.#log(tx, conversationId, actor, entry)
+  }
+
   // ---- internals --------------------------------------------------------------------------------
 
   /**
@@ -222,6 +229,19 @@ export class ModerationService implements SendHook {
       createdAt: new Date(),
     }).run()
   }
+}
+
+/**
+ * The sender's latest other message in the conversation since `since`: slow mode's one lookup per
+ * send, served by messages_conversation_sender_created_idx (a test checks the query plan).
+ */
+export function previousMessageQuery(tx: Db | Tx, conversationId: string, senderId: string, excludeId: string, since: Date) {
+  return tx
+    .select({ createdAt: messages.createdAt })
+    .from(messages)
+    .where(and(eq(messages.conversationId, conversationId), eq(messages.senderId, senderId), ne(messages.id, excludeId), gt(messages.createdAt, since)))
+    .orderBy(desc(messages.createdAt))
+    .limit(1)
 }
 
 function toMute(row: MuteRow): Mute {

@@ -52,6 +52,8 @@ const actor = alias(users, 'actor')
  * built when read, so they follow edits and deletes; a conversation the reader has left hides its notifications.
  */
 export class NotificationService implements SendHook {
+  #dndListeners: Array<(userId: string) => void> = []
+
   constructor(private db: Db, private threads: ThreadService, private events: EventSink, private observers: NotificationObserver[] = []) {}
 
   /**
@@ -229,12 +231,20 @@ export class NotificationService implements SendHook {
     return dndState(row?.dndUntil ?? null)
   }
 
-  /** A time in the past switches do-not-disturb off, the same as null. */
-  setDnd(userId: string, until: string | null): DndStateView {
+  /**
+   * A time in the past switches do-not-disturb off, the same as null. Listeners (the socket presence,
+   * which shows `dnd` while it is on) hear of the change unless `quiet` (the presence itself setting it).
+   */
+  setDnd(userId: string, until: string | null, options: { quiet?: boolean } = {}): DndStateView {
     const date = until ? new Date(until) : null
     const dndUntil = date && date.getTime() > Date.now() ? date : null
     this.db.update(users).set({ dndUntil }).where(eq(users.id, userId)).run()
+    if (!options.quiet) for (const listener of this.#dndListeners) listener(userId)
     return dndState(dndUntil)
+  }
+
+  onDndChanged(listener: (userId: string) => void): void {
+    this.#dndListeners.push(listener)
   }
 
   #observe(rows: NotificationRow[]): void {

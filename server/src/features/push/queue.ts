@@ -2,21 +2,20 @@ import { QUEUES, type PushJob } from '../../contracts/jobs'
 import { errorFields, type Logger } from '../../logger'
 import { jobPolicy } from '../jobs/policy'
 import type { JobService } from '../jobs/service'
-import { LocalDeliveryQueue, type DeliveryQueue } from '../webhooks/queue'
-import { DeliveryRetryError } from '../webhooks/service'
+import { LocalRetryQueue, RetryLaterError, type IdQueue } from '../jobs/local-queue'
 import { PushRetryError, type PushSender } from './sender'
 
 /** Where new notifications go to be pushed, off the request path; `enqueue` takes notification ids. */
-export type PushQueue = DeliveryQueue
+export type PushQueue = IdQueue
 
 /**
- * The webhooks' in-process retry queue, with the push attempt budget counted here (a push has no
- * delivery row to count attempts in). Pending retries are lost on restart.
+ * The shared in-process retry queue (features/jobs), with the push attempt budget counted here (a
+ * push has no delivery row to count attempts in). Pending retries are lost on restart.
  */
 export function localPushQueue(sender: Pick<PushSender, 'deliver'>, log: Logger): PushQueue {
-  const { attempts: maxAttempts } = jobPolicy(QUEUES.push)
+  const { attempts: maxAttempts, backoffMs, jitter } = jobPolicy(QUEUES.push)
   const attempts = new Map<string, number>()
-  return new LocalDeliveryQueue({
+  return new LocalRetryQueue({
     async deliver(notificationId: string) {
       const attempt = (attempts.get(notificationId) ?? 0) + 1
       attempts.set(notificationId, attempt)
@@ -25,14 +24,14 @@ export function localPushQueue(sender: Pick<PushSender, 'deliver'>, log: Logger)
         attempts.delete(notificationId)
         return result.status === 'delivered' ? 'succeeded' : 'missing'
       } catch (error) {
-        if (error instanceof PushRetryError && attempt < maxAttempts) throw new DeliveryRetryError(notificationId, attempt, error.message)
+        if (error instanceof PushRetryError && attempt < maxAttempts) throw new RetryLaterError(notificationId, attempt, error.message)
         attempts.delete(notificationId)
         if (!(error instanceof PushRetryError)) throw error
         log.warn('deliver() [push given up]', { notificationId, attempts: attempt })
         return 'failed'
       }
     },
-  }, log)
+  }, { baseDelayMs: backoffMs, jitter }, log)
 }
 
 /**

@@ -35,6 +35,7 @@ export const ExportView = t.Object({
   error: t.Union([t.String(), t.Null()]),
   createdAt: Iso,
   completedAt: NullableIso,
+  expiresAt: t.Union([Iso, t.Null()], { description: 'Set once the export completed or failed: REPORT_TTL_HOURS later the export and its file are deleted (download: 410 EXPORT_EXPIRED, then 404)' }),
 })
 export type ExportView = Static<typeof ExportView>
 

@@ -47,10 +47,10 @@ export function reportRoutes(ctx: AppContext) {
       auth: true,
       params: ExportParams,
       query: DownloadQuery,
-      response: { 200: ExportDownload, 302: ExportDownload, ...errors(401, 404, 409, 422, 429) },
+      response: { 200: ExportDownload, 302: ExportDownload, ...errors(401, 404, 409, 410, 422, 429) },
       detail: {
         summary: 'A short-lived signed URL of my finished export file',
-        description: 'JSON `{ url, expiresAt }`, or with `redirect=true` a 302 to that URL. The URL works without a bearer token for FILE_URL_TTL_SECONDS (then 410 URL_EXPIRED). 409 EXPORT_NOT_READY until the export has completed.',
+        description: 'JSON `{ url, expiresAt }`, or with `redirect=true` a 302 to that URL. The URL works without a bearer token for FILE_URL_TTL_SECONDS (then 410 URL_EXPIRED). 409 EXPORT_NOT_READY until the export has completed; 410 EXPORT_EXPIRED once its `expiresAt` has passed (REPORT_TTL_HOURS after completion), 404 EXPORT_NOT_FOUND after the purge removed it.',
         security: bearer,
       },
     })

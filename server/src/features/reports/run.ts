@@ -31,7 +31,8 @@ export class ExportDeniedError extends Error {
 export class ExportRunner {
   readonly #access: ConversationAccess
 
-  constructor(private db: Db, private storage: Storage, private log: Logger) {
+  /** `ttlSeconds`: how long a finished export and its file are kept (REPORT_TTL_HOURS). */
+  constructor(private db: Db, private storage: Storage, private log: Logger, private ttlSeconds: number) {
     this.#access = new ConversationAccess(db)
   }
 
@@ -112,8 +113,13 @@ export class ExportRunner {
 
   /** The last attempt failed: the requester sees why (no retry is coming). */
   markFailed(exportId: string, message: string): void {
-    this.db.update(conversationExports).set({ status: 'failed', stage: 'failed', error: message.slice(0, 500), completedAt: new Date() })
+    const now = new Date()
+    this.db.update(conversationExports).set({ status: 'failed', stage: 'failed', error: message.slice(0, 500), completedAt: now, expiresAt: this.#expiry(now) })
       .where(and(eq(conversationExports.id, exportId), sql`${conversationExports.status} != 'completed'`)).run()
+  }
+
+  #expiry(from: Date): Date {
+    return new Date(from.getTime() + this.ttlSeconds * 1000)
   }
 
   #rootFilter(row: ExportRow): SQL[] {
@@ -145,10 +151,12 @@ export class ExportRunner {
   /** The file row and the completed export in one transaction: a retry after a crash records it once. */
   #record(row: ExportRow, file: { key: string; mime: string; size: number; written: number; name: string }): void {
     const now = new Date()
+    const expiresAt = this.#expiry(now)
     this.db.transaction((tx) => {
-      tx.insert(files).values({ id: row.id, ownerId: row.userId, name: file.name, mime: file.mime, kind: 'other', status: 'ready', size: file.size, uploadOffset: file.size, storageKey: file.key, createdAt: now, completedAt: now })
-        .onConflictDoUpdate({ target: files.id, set: { size: file.size, uploadOffset: file.size, completedAt: now } }).run()
-      tx.update(conversationExports).set({ status: 'completed', percent: 100, stage: 'done', messageCount: file.written, fileId: row.id, error: null, completedAt: now })
+      // The file row carries the same expiry, so its own signed URLs stop at it too (files: 410 FILE_EXPIRED).
+      tx.insert(files).values({ id: row.id, ownerId: row.userId, name: file.name, mime: file.mime, kind: 'other', status: 'ready', size: file.size, uploadOffset: file.size, storageKey: file.key, createdAt: now, completedAt: now, expiresAt })
+        .onConflictDoUpdate({ target: files.id, set: { size: file.size, uploadOffset: file.size, completedAt: now, expiresAt } }).run()
+      tx.update(conversationExports).set({ status: 'completed', percent: 100, stage: 'done', messageCount: file.written, fileId: row.id, error: null, completedAt: now, expiresAt })
         .where(eq(conversationExports.id, row.id)).run()
     })
   }

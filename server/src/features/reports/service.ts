@@ -2,7 +2,7 @@ import { and, desc, eq, inArray, sql } from 'drizzle-orm'
 import type { Db } from '../../db/client'
 import { conversationExports } from '../../db/schema'
 import { QUEUES, type ReportJob } from '../../contracts/jobs'
-import { ConflictError, ForbiddenError, NotFoundError, RateLimitedError, ValidationError } from '../../errors'
+import { ConflictError, ForbiddenError, GoneError, NotFoundError, RateLimitedError, ValidationError } from '../../errors'
 import { newId } from '../../lib/crypto'
 import type { ConversationAccess } from '../conversations/access'
 import type { FileDownloads } from '../files/downloads'
@@ -29,6 +29,7 @@ export function toExportView(row: ExportRow): ExportView {
     error: row.error,
     createdAt: row.createdAt.toISOString(),
     completedAt: iso(row.completedAt),
+    expiresAt: iso(row.expiresAt),
   }
 }
 
@@ -84,6 +85,8 @@ export class ExportService {
   downloadUrl(userId: string, id: string): { url: string; expiresAt: string } {
     const row = this.#owned(userId, id)
     if (row.status !== 'completed' || !row.fileId) throw new ConflictError('This export is not ready', { code: 'EXPORT_NOT_READY', details: { status: row.status } })
+    // Between its expiry and the next purge the file still exists; it is gone all the same.
+    if (row.expiresAt && row.expiresAt.getTime() <= Date.now()) throw new GoneError('This export expired; export the conversation again', { code: 'EXPORT_EXPIRED', details: { expiredAt: row.expiresAt.toISOString() } })
     return this.downloads.signedUrl(userId, row.fileId, 'original')
   }
 

@@ -115,15 +115,30 @@ function utcDay(value: string, token: string): number {
   return time
 }
 
-/** One FTS5 string per term (`"` doubled inside), implicitly ANDed: user text can never be FTS5 syntax. */
-export function ftsMatch(terms: SearchTerm[]): string | null {
-  // A phrase is matched word by word here (a trigram phrase query checks positions for every
-  // candidate, which is slow for common words); the exact phrase is then checked with LIKE.
-  const words = terms.flatMap((term) => term.text.split(/\s+/)).filter((word) => [...word].length >= TRIGRAM_MIN)
-  return words.length ? [...new Set(words)].map((word) => `"${word.replace(/"/g, '""')}"`).join(' ') : null
+const isPhrase = (term: SearchTerm) => /\s/.test(term.text)
+
+/** One FTS5 string: `"` doubled inside, so user text can never be FTS5 syntax. */
+export const ftsString = (word: string) => `"${word.replace(/"/g, '""')}"`
+
+/**
+ * One FTS5 string per word, implicitly ANDed. A phrase is matched word by word here (a trigram
+ * phrase query checks positions for every candidate, which is slow for common words) and the exact
+ * phrase is then checked with LIKE. Since that LIKE implies every word of the phrase, `narrow` may
+ * keep just one of them (the rarest): bm25 then never has to count every row holding a common word.
+ */
+export function ftsMatch(terms: SearchTerm[], narrow?: (words: string[]) => string): string | null {
+  const words = ftsWords(terms, narrow)
+  return words.length ? words.map(ftsString).join(' ') : null
 }
 
-const isPhrase = (term: SearchTerm) => /\s/.test(term.text)
+/** The distinct words ftsMatch puts in the MATCH. */
+export function ftsWords(terms: SearchTerm[], narrow?: (words: string[]) => string): string[] {
+  const words = terms.flatMap((term) => {
+    const indexed = term.text.split(/\s+/).filter((word) => [...word].length >= TRIGRAM_MIN)
+    return narrow && isPhrase(term) && indexed.length > 1 ? [narrow(indexed)] : indexed
+  })
+  return [...new Set(words)]
+}
 
 /** LIKE patterns for the terms too short for trigrams; `\` escapes the wildcards. */
 export function likePatterns(terms: SearchTerm[]): string[] {

@@ -4,7 +4,7 @@ import { messages, participants } from '../../db/schema'
 import { newId } from '../../lib/crypto'
 import { expectErrorShape, startServer, type Session, type TestServer } from '../../../test/harness'
 import { seedConversation } from '../../../test/fixtures'
-import { parseQuery, snippet } from './query'
+import { ftsMatch, parseQuery, snippet } from './query'
 
 let server: TestServer
 let alice: Session
@@ -186,35 +186,19 @@ describe('message search', () => {
   })
 })
 
-describe('user search', () => {
-  test('by username prefix, display-name substring, and only a complete email', async () => {
-    const tag = word().slice(0, 8)
-    const target = await server.register({ username: `${tag}_dev`, displayName: `Grace ${tag.toUpperCase()} Hopper`, email: `${tag}.grace@example.com` })
-    const find = async (q: string) => {
-      const response = await server.request('GET', `/search/users?q=${encodeURIComponent(q)}`, { token: alice.accessToken })
-      expect(response.status).toBe(200)
-      return (response.body as Array<{ id: string }>).map((u) => u.id)
-    }
-    expect(await find(tag.slice(0, 5))).toContain(target.user.id)
-    expect(await find(`${tag}_d`)).toEqual([target.user.id])
-    expect(await find(`${tag.toUpperCase()} hop`)).toEqual([target.user.id])
-    expect(await find(`${tag}.grace@example.com`)).toEqual([target.user.id])
-    expect(await find(`${tag.toUpperCase()}.GRACE@example.com`)).toEqual([target.user.id])
-    expect(await find(`${tag}.grace@example`)).toEqual([])
-    expect(await find(`${tag}.grace`)).toEqual([])
-    const response = await server.request('GET', `/search/users?q=${tag}_dev`, { token: alice.accessToken })
-    expect(response.body[0]).toEqual({ id: target.user.id, username: `${tag}_dev`, displayName: `Grace ${tag.toUpperCase()} Hopper`, avatarUrl: null })
-    expect((await server.request('GET', '/search/users?q=%25', { token: alice.accessToken })).status).toBe(200)
-    expect((await server.request('GET', '/search/users?q=%20', { token: alice.accessToken })).status).toBe(422)
-    expect((await server.request('GET', '/search/users?q=abc')).status).toBe(401)
-  })
-})
-
 describe('query parsing', () => {
   test('splits text and filters; quoted filters are text', () => {
     const parsed = parseQuery('"in:nowhere" deplo* from:@Bob has:file is:thread in:#general')
     expect(parsed.terms).toEqual([{ text: 'in:nowhere', phrase: true }, { text: 'deplo', phrase: false }])
     expect(parsed.filters).toMatchObject({ from: ['bob'], hasFile: true, isThread: true, in: [{ name: 'general' }] })
+  })
+
+  test('a phrase can be narrowed to one of its indexed words; plain words never are', () => {
+    const { terms } = parseQuery('"release notes of" deploy "ab cd" "x y zed"')
+    expect(ftsMatch(terms)).toBe('"release" "notes" "deploy" "zed"')
+    const offered: string[][] = []
+    expect(ftsMatch(terms, (words) => (offered.push(words), words.at(-1)!))).toBe('"notes" "deploy" "zed"')
+    expect(offered).toEqual([['release', 'notes']])
   })
 
   test('snippets escape everything but the marks and stay short around the first hit', () => {
@@ -241,5 +225,14 @@ describe('very common words', () => {
     expect(bobs.body.results).toHaveLength(50)
     expect(bobs.body.results.every((r: any) => r.conversation.id === busy)).toBe(true)
     expect(bobs.body.nextCursor).toBeString()
+    // Quoted phrases: matched by their rarest word in the index, then checked exactly.
+    expect(ids(await search(alice, '"walrus report"'))).toEqual([old.id])
+    expect(ids(await search(alice, '"report walrus"'))).toEqual([])
+    expect(ids(await search(alice, '"walrus sighting"'))).toEqual([])
+    const phrase = await search(bob, '"walrus sighting 1999"', '&limit=50')
+    expect(phrase.body.results.map((r: any) => r.message.content)).toEqual(['walrus sighting 1999'])
+    const common = await search(bob, '"walrus sighting"', '&limit=50')
+    expect(common.body.results).toHaveLength(50)
+    expect(common.body.nextCursor).toBeString()
   })
 })

@@ -1,11 +1,14 @@
-import { and, asc, desc, eq, gt, gte, inArray, isNotNull, isNull, lt, or, sql, type SQL } from 'drizzle-orm'
+import { and, desc, eq, gt, gte, inArray, isNotNull, isNull, lt, or, sql, type SQL } from 'drizzle-orm'
 import { integer, sqliteTable, text, type SelectedFields } from 'drizzle-orm/sqlite-core'
 import type { Db } from '../../db/client'
 import { conversations, messages, messageTranscripts, participants, users } from '../../db/schema'
 import { ValidationError } from '../../errors'
 import { messageViews } from '../messages/service'
-import { DEFAULT_RESULTS, MAX_RESULTS, MAX_USER_RESULTS, type MessageSearchHit, type UserSearchHit } from './model'
-import { ftsMatch, likePatterns, parseQuery, snippet, type ParsedQuery, type SearchFilters } from './query'
+import { FileSearch, type FileSearchRequest } from './files'
+import { DEFAULT_RESULTS, MAX_RESULTS, type FileSearchHit, type MessageSearchHit, type UserSearchHit } from './model'
+import { decodeCursor, like, pageOf } from './paging'
+import { PeopleSearch, type PeopleViewer } from './people'
+import { ftsString, ftsWords, likePatterns, parseQuery, snippet, type ParsedQuery, type SearchFilters } from './query'
 
 /** The FTS5 index of drizzle/0004_search.sql; declared here rather than in db/schema so drizzle-kit never tries to create it. */
 const messagesFts = sqliteTable('messages_fts', { rowid: integer('rowid').notNull(), content: text('content').notNull() })
@@ -40,33 +43,29 @@ const RANK_WINDOW = 2000
 /** Below this many transcript hits (~3 µs each to count) they are all ranked, without the RANK_WINDOW cutoff query. */
 const FEW_HITS = 200
 
-/** Offset paging keeps bm25 order exact; a cap keeps a crafted cursor from asking SQLite to skip millions of rows. */
-const MAX_OFFSET = 5_000
-
 export interface MessageSearchRequest {
   q: string
   limit?: number
   cursor?: string
 }
 
-const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`)
-const like = (column: SQL | typeof users.username, pattern: string) => sql`${column} LIKE ${pattern} ESCAPE '\\'`
-
-function encodeCursor(offset: number): string {
-  return Buffer.from(`o:${offset}`).toString('base64url')
-}
-
-function decodeCursor(cursor: string | undefined): number {
-  if (cursor === undefined) return 0
-  const match = /^o:(\d{1,6})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'))
-  const offset = match ? Number(match[1]) : NaN
-  if (!(offset >= 0 && offset <= MAX_OFFSET)) throw new ValidationError('The cursor is not valid; start again without it', { code: 'CURSOR_INVALID' })
-  return offset
-}
-
-/** Message and people search. Membership is part of every message query, so nothing unreadable is ever counted or returned. */
+/** Message, file and people search. Access is part of every query, so nothing unreadable is ever counted or returned. */
 export class SearchService {
-  constructor(private db: Db) {}
+  readonly #files: FileSearch
+  readonly #people: PeopleSearch
+
+  constructor(private db: Db) {
+    this.#files = new FileSearch(db)
+    this.#people = new PeopleSearch(db)
+  }
+
+  searchFiles(viewerId: string, request: FileSearchRequest): { results: FileSearchHit[]; nextCursor?: string } {
+    return this.#files.search(viewerId, request)
+  }
+
+  searchUsers(viewer: PeopleViewer, q: string): UserSearchHit[] {
+    return this.#people.search(viewer, q)
+  }
 
   /**
    * An FTS5 MATCH on the trigram index (terms of 3+ characters) joined to the caller's participant
@@ -88,14 +87,15 @@ export class SearchService {
     const limit = Math.min(request.limit ?? DEFAULT_RESULTS, MAX_RESULTS)
     const offset = decodeCursor(request.cursor)
 
+    const { match, windowed } = this.#match(parsed)
     // A filter-only query has no text a transcript could match.
-    const transcriptHits = parsed.terms.length ? this.#transcriptHits(parsed) : 0
-    const inTranscripts = transcriptHits ? this.#candidates('transcript', viewerId, parsed, offset + limit + 1, 0, transcriptHits >= FEW_HITS) : []
+    const transcriptHits = parsed.terms.length ? this.#transcriptHits(match) : 0
+    const inTranscripts = transcriptHits ? this.#candidates('transcript', viewerId, parsed, match, offset + limit + 1, 0, transcriptHits >= FEW_HITS) : []
     const rows = inTranscripts.length
-      ? mergeByRank(this.#candidates('content', viewerId, parsed, offset + limit + 1, 0, true), inTranscripts).slice(offset, offset + limit + 1)
-      : this.#candidates('content', viewerId, parsed, limit + 1, offset, true)
+      ? mergeByRank(this.#candidates('content', viewerId, parsed, match, offset + limit + 1, 0, windowed), inTranscripts).slice(offset, offset + limit + 1)
+      : this.#candidates('content', viewerId, parsed, match, limit + 1, offset, windowed)
 
-    const page = rows.slice(0, limit)
+    const { results: page, nextCursor } = pageOf(rows, offset, limit)
     const views = messageViews(this.db, page.map((row) => row.message), viewerId)
     const results = page.map((row, i) => ({
       message: views[i]!,
@@ -104,8 +104,7 @@ export class SearchService {
       rank: row.rank,
       matchedIn: row.matchedIn,
     }))
-    const next = offset + limit
-    return rows.length > limit && next <= MAX_OFFSET ? { results, nextCursor: encodeCursor(next) } : { results }
+    return nextCursor ? { results, nextCursor } : { results }
   }
 
   /**
@@ -113,17 +112,44 @@ export class SearchService {
    * to look, never what is returned). 0 skips the transcript query, so a search no transcript matches
    * costs ~30 µs more than before; for a few hits, ranking them all is cheaper than finding a window.
    */
-  #transcriptHits(parsed: ParsedQuery): number {
-    const match = ftsMatch(parsed.terms)
-    if (!match) return FEW_HITS
-    return this.db.all<{ hits: number }>(sql`SELECT count(*) AS hits FROM (SELECT 1 FROM ${transcriptsFts} WHERE ${transcriptsFts} MATCH ${match} LIMIT ${FEW_HITS})`)[0]!.hits
+  #transcriptHits(match: string | null): number {
+    return match ? this.#countHits(transcriptsFts, match, FEW_HITS) : FEW_HITS
+  }
+
+  /**
+   * The MATCH string, each quoted phrase narrowed to its rarest word in the messages index (the
+   * exact phrase is checked with LIKE anyway, and bm25 then never counts every row holding a common
+   * word of it). Words are counted in the index alone, up to RANK_WINDOW and then only as far as the
+   * rarest so far, so a common word costs little to rule out. When one word of several has fewer
+   * than RANK_WINDOW hits, so has their AND, and the window cutoff query is skipped.
+   */
+  #match(parsed: ParsedQuery): { match: string | null; windowed: boolean } {
+    let fewest = RANK_WINDOW
+    const words = ftsWords(parsed.terms, (phrase) => {
+      let rarest = phrase[0]!
+      let rarestHits = RANK_WINDOW
+      for (const word of phrase) {
+        if (rarestHits === 0) break
+        const hits = this.#countHits(messagesFts, ftsString(word), rarestHits)
+        if (hits < rarestHits) [rarest, rarestHits] = [word, hits]
+      }
+      fewest = Math.min(fewest, rarestHits)
+      return rarest
+    })
+    // One word alone is not worth counting: the cutoff query walks its hits about as fast.
+    for (let i = 0; words.length > 1 && i < words.length && fewest >= RANK_WINDOW; i++) fewest = this.#countHits(messagesFts, ftsString(words[i]!), RANK_WINDOW)
+    return { match: words.length ? words.map(ftsString).join(' ') : null, windowed: fewest >= RANK_WINDOW }
+  }
+
+  /** Index hits of a MATCH, counted up to `cap` (anyone's rows: it decides how to look, never what is returned). */
+  #countHits(fts: typeof messagesFts | typeof transcriptsFts, match: string, cap: number): number {
+    return this.db.all<{ hits: number }>(sql`SELECT count(*) AS hits FROM (SELECT 1 FROM ${fts} WHERE ${fts} MATCH ${match} LIMIT ${cap})`)[0]!.hits
   }
 
   /** One source's readable, undeleted hits in search order (bm25, then newest): message text or done transcripts. */
-  #candidates(source: MatchedIn, viewerId: string, parsed: ParsedQuery, limit: number, offset: number, windowed: boolean): Candidate[] {
+  #candidates(source: MatchedIn, viewerId: string, parsed: ParsedQuery, match: string | null, limit: number, offset: number, windowed: boolean): Candidate[] {
     const fts = source === 'content' ? messagesFts : transcriptsFts
     const body = source === 'content' ? sql<string>`${messages.content}` : sql<string>`${messageTranscripts.text}`
-    const match = ftsMatch(parsed.terms)
     const likes = likePatterns(parsed.terms).map((pattern) => like(body, pattern))
     const conditions: SQL[] = [isNull(messages.deletedAt), ...likes, ...this.#filters(parsed.filters)]
     if (source === 'transcript') {
@@ -180,27 +206,5 @@ export class SearchService {
     if (filters.after !== undefined) conditions.push(gte(messages.createdAt, new Date(filters.after)))
     if (filters.isThread) conditions.push(or(isNotNull(messages.parentId), gt(messages.replyCount, 0))!)
     return conditions
-  }
-
-  /**
-   * People by username (prefix first, then substring) or display name (substring); an email only
-   * when `q` is the whole address, so addresses cannot be enumerated by fragments. Plain LIKE: the
-   * users table is small next to messages, and a second trigram index would buy little.
-   */
-  searchUsers(q: string): UserSearchHit[] {
-    const needle = q.trim().toLowerCase()
-    if (!needle) throw new ValidationError('Type something to search for', { code: 'QUERY_EMPTY' })
-    const contains = `%${escapeLike(needle)}%`
-    const prefix = `${escapeLike(needle)}%`
-    return this.db
-      .select({ id: users.id, username: users.username, displayName: users.displayName, avatarUrl: users.avatarUrl })
-      .from(users)
-      .where(and(isNull(users.disabledAt), or(like(users.username, contains), like(sql`${users.displayName}`, contains), eq(users.email, needle))))
-      .orderBy(
-        sql`CASE WHEN ${users.username} = ${needle} OR ${users.email} = ${needle} THEN 0 WHEN ${like(users.username, prefix)} THEN 1 WHEN ${like(sql`${users.displayName}`, prefix)} THEN 2 ELSE 3 END`,
-        asc(users.username),
-      )
-      .limit(MAX_USER_RESULTS)
-      .all()
   }
 }

@@ -11,8 +11,7 @@ export const QUOTE_LENGTH = 80
 
 const StoryText = t.String({ minLength: 1, maxLength: MAX_STORY_TEXT })
 const Background = t.String({ pattern: '^#[0-9a-fA-F]{6}$', description: 'Background colour, #rrggbb' })
-/** @NOTE: uploads land with the worker issue; until then any id of this shape is accepted as is. */
-const MediaId = t.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$', description: 'Storage id of the image or video (not yet checked against uploads)' })
+const MediaId = t.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$', description: 'Id of one of your finished uploads (POST /files), an image or a video; anything else is 422 STORY_MEDIA_INVALID. The story\'s audience may then download it.' })
 
 export const CreateStoryBody = t.Union(
   [

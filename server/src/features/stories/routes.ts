@@ -19,7 +19,7 @@ export function storyRoutes(ctx: AppContext) {
       response: { 201: Story, ...errors(401, 413, 422, 429) },
       detail: {
         summary: 'Post a story for 24 hours',
-        description: 'Seen by everyone who shares a workspace or a conversation with you. `mediaId` is the storage id of an upload; until uploads exist any id of the documented shape is accepted.',
+        description: 'Seen by everyone who shares a workspace or a conversation with you. `mediaId` is the id of one of your finished uploads (`POST /files`), an image or a video; someone else\'s, unknown, unfinished or other files are 422 `STORY_MEDIA_INVALID` with `details.reason` (`not_found`, `not_ready`, `wrong_kind`). While the story lives, its audience may fetch the file (`GET /files/:id/url`).',
         security: bearer,
       },
     })

@@ -9,10 +9,13 @@ import { usersSharingSpace } from '../conversations/membership'
 import type { ConversationService } from '../conversations/service'
 import type { MessageService } from '../messages/service'
 import type { MessageView } from '../messages/model'
+import { assertOwnedMedia } from '../files/owned-media'
 import { sharesSpaceWith } from './audience'
 import { QUOTE_LENGTH, STORY_TTL_MS, type CreateStoryInput, type StoryFeedEntry, type StoryView, type StoryViewer } from './model'
 
 type StoryRow = typeof stories.$inferSelect
+
+const STORY_MEDIA_KINDS = ['image', 'video'] as const
 
 const storyNotFound = () => new NotFoundError('Story not found', { code: 'STORY_NOT_FOUND' })
 const userRef = { id: users.id, username: users.username, displayName: users.displayName, avatarUrl: users.avatarUrl }
@@ -28,6 +31,7 @@ export class StoryService {
   create(authorId: string, input: CreateStoryInput): StoryView {
     const text = input.text?.trim() ?? ''
     if (input.kind === 'text' && !text) throw new ValidationError('A text story needs some text', { code: 'EMPTY_STORY', details: [{ field: 'text', message: 'must not be blank' }] })
+    if (input.kind === 'media') assertOwnedMedia(this.db, authorId, [input.mediaId], STORY_MEDIA_KINDS, { code: 'STORY_MEDIA_INVALID', field: 'mediaId' })
     const createdAt = new Date()
     const row = this.db.insert(stories).values({
       id: newId(),

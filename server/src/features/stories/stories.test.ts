@@ -4,6 +4,7 @@ import { stories, storyViews, workspaceMembers } from '../../db/schema'
 import { expectErrorShape, startServer, type Session, type TestServer } from '../../../test/harness'
 import { seedConversation } from '../../../test/fixtures'
 import { TestSocket } from '../../../test/socket'
+import { png, uploadSimple } from '../files/file-kit'
 import { purgeExpiredStories } from './purge'
 
 let server: TestServer
@@ -40,6 +41,12 @@ const get = (who: Session, id: string) => server.request('GET', `/stories/${id}`
 const view = (who: Session, id: string) => server.request('POST', `/stories/${id}/views`, { token: who.accessToken })
 const viewers = (who: Session, id: string) => server.request('GET', `/stories/${id}/views`, { token: who.accessToken })
 const reply = (who: Session, id: string, text: string) => server.request('POST', `/stories/${id}/replies`, { token: who.accessToken, body: { text } })
+/** A finished image upload of `who`: story media must be one (shared-media.test.ts covers the refusals). */
+const uploadImage = async (who: Session) => {
+  const response = await uploadSimple(server, who, await png(), { name: 'story.png' })
+  expect(response.status).toBe(201)
+  return response.body.id as string
+}
 const expire = (id: string) => server.ctx.db.update(stories).set({ expiresAt: new Date(Date.now() - 1000) }).where(eq(stories.id, id)).run()
 
 describe('creating', () => {
@@ -49,10 +56,11 @@ describe('creating', () => {
     expect(text.status).toBe(201)
     expect(text.body).toMatchObject({ kind: 'text', text: 'Hello team', background: '#aabbcc', mediaId: null, authorId: author!.user.id, seen: true })
     expect(Date.parse(text.body.expiresAt) - Date.parse(text.body.createdAt)).toBe(24 * 3600_000)
-    const media = await post(author!, { kind: 'media', mediaId: 'upload_123-abc', text: 'caption' })
+    const picture = await uploadImage(author!)
+    const media = await post(author!, { kind: 'media', mediaId: picture, text: 'caption' })
     expect(media.status).toBe(201)
-    expect(media.body).toMatchObject({ kind: 'media', mediaId: 'upload_123-abc', text: 'caption', background: null })
-    const bare = await post(author!, { kind: 'media', mediaId: 'upload-2' })
+    expect(media.body).toMatchObject({ kind: 'media', mediaId: picture, text: 'caption', background: null })
+    const bare = await post(author!, { kind: 'media', mediaId: await uploadImage(author!) })
     expect(bare.body.text).toBe('')
   })
 
@@ -198,7 +206,7 @@ describe('replies', () => {
   test('a media story without a caption is quoted by kind', async () => {
     const [author, fan] = await people(2)
     seedConversation(server, [author!, fan!])
-    const created = await post(author!, { kind: 'media', mediaId: 'pic-1' })
+    const created = await post(author!, { kind: 'media', mediaId: await uploadImage(author!) })
     const response = await reply(fan!, created.body.id, 'nice')
     expect(response.status).toBe(201)
     expect(response.body.message.content).toBe('> Replying to your photo or video story\n\nnice')

@@ -39,6 +39,7 @@ export class UserService {
       }
       const updated = tx.update(users).set({ ...changes, updatedAt: new Date() }).where(eq(users.id, userId)).returning().get()
       if (!updated) throw new NotFoundError('User not found')
+      this.sessions.userChanged(userId)
       this.audit.record({ action: 'user.profile.updated', actorUserId: userId, targetUserId: userId, meta, details: { fields: Object.keys(changes) } }, tx)
       return updated
     })
@@ -68,6 +69,8 @@ export class UserService {
     transaction(this.db, (tx) => {
       const owned = tx.select({ id: workspaces.id, name: workspaces.name }).from(workspaces).where(eq(workspaces.ownerId, userId)).all()
       if (owned.length > 0) throw new ConflictError('Transfer or delete the workspaces you own first', { code: 'OWNER_MUST_TRANSFER', details: { workspaces: owned } })
+      // Revoked before the rows go: sockets close and session caches forget them on every instance.
+      this.sessions.revokeAllForUser(userId, 'account_deleted', {}, tx)
       tx.delete(users).where(eq(users.id, userId)).run()
       this.audit.record({ action: 'user.deleted', actorUserId: userId, targetUserId: userId, meta, details: { username: user.username } }, tx)
     })

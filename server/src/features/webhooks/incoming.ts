@@ -48,7 +48,7 @@ export class IncomingWebhookService {
   post(token: string, input: { text: string; username?: string }): MessageView {
     const hook = this.db.select().from(incomingWebhooks).where(and(eq(incomingWebhooks.tokenHash, sha256(token)), isNull(incomingWebhooks.revokedAt))).get()
     if (!hook) throw notFound()
-    return this.messages.postAsBot(hook.conversationId, { name: input.username ?? hook.name, text: input.text })
+    return this.messages.postAsBot(hook.conversationId, { webhookId: hook.id, name: input.username ?? hook.name, text: input.text })
   }
 
   #assertManager(conversationId: string, actorId: string) {

@@ -1,17 +1,24 @@
 import { t } from 'elysia'
 import type { incomingWebhooks, webhookDeliveries, webhooks } from '../../db/schema'
 import { Iso, NullableIso, strict } from '../../http/schemas'
+import { QUEUES } from '../../contracts/jobs'
+import { jobPolicy } from '../jobs/policy'
 
 /**
- * Events a webhook can subscribe to. Both come from the send path, in channels of the workspace:
- * a top-level message is `message.created`, a reply in a thread is `thread.replied`.
- * `ping` is only sent by the test endpoint.
+ * Events a webhook can subscribe to (payloads in docs/WEBHOOKS.md). Message events come from the send
+ * path, in channels of the workspace: a top-level message is `message.created`, a reply in a thread
+ * `thread.replied`. Member events cover the workspace and its channels (`scope`); conversation events,
+ * its channels. `ping` is only sent by the test endpoint.
  */
-export const WEBHOOK_EVENTS = ['message.created', 'thread.replied', 'message.updated', 'message.deleted'] as const
+export const MESSAGE_EVENTS = ['message.created', 'thread.replied', 'message.updated', 'message.deleted'] as const
+export const MEMBER_EVENTS = ['member.joined', 'member.left', 'member.removed', 'member.role_changed'] as const
+export const CONVERSATION_EVENTS = ['conversation.created', 'conversation.archived', 'conversation.unarchived'] as const
+export const WEBHOOK_EVENTS = [...MESSAGE_EVENTS, ...MEMBER_EVENTS, ...CONVERSATION_EVENTS] as const
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number] | 'ping'
 
-/** Every delivery is tried this often; retries back off exponentially from baseDelayMs with jitter. */
-export const RETRY_POLICY = { attempts: 6, baseDelayMs: 1000, jitter: 0.5 } as const
+const policy = jobPolicy(QUEUES.webhooks)
+/** Every delivery is tried this often (the `webhooks` queue policy); retries back off exponentially from baseDelayMs with jitter. */
+export const RETRY_POLICY = { attempts: policy.attempts, baseDelayMs: policy.backoffMs, jitter: policy.jitter } as const
 
 /** After this many deliveries in a row end failed, the webhook is disabled (`too_many_failures`). */
 export const MAX_CONSECUTIVE_FAILURES = 10
@@ -25,8 +32,10 @@ export const WorkspaceParams = t.Object({ id: Id })
 export const WebhookParams = t.Object({ id: Id, hookId: Id })
 export const DeliveriesQuery = t.Object({ limit: t.Optional(t.Numeric({ minimum: 1, maximum: 200, description: 'Default 50, newest first' })) })
 
-export const CreateWebhookBody = t.Object({ url: Url, events: Events }, strict)
-export const UpdateWebhookBody = t.Object({ url: t.Optional(Url), events: t.Optional(Events), enabled: t.Optional(t.Boolean({ description: 'true re-enables (and resets the failure count), false disables' })) }, strict)
+const IncludeBotMessages = t.Boolean({ description: "Also deliver message events of messages this workspace's incoming webhooks posted (default false, so an integration that answers a hook cannot loop)" })
+
+export const CreateWebhookBody = t.Object({ url: Url, events: Events, includeBotMessages: t.Optional(IncludeBotMessages) }, strict)
+export const UpdateWebhookBody = t.Object({ url: t.Optional(Url), events: t.Optional(Events), includeBotMessages: t.Optional(IncludeBotMessages), enabled: t.Optional(t.Boolean({ description: 'true re-enables (and resets the failure count), false disables' })) }, strict)
 export type UpdateWebhookInput = typeof UpdateWebhookBody.static
 
 export const Webhook = t.Object(
@@ -35,6 +44,7 @@ export const Webhook = t.Object(
     workspaceId: t.String(),
     url: t.String(),
     events: t.Array(t.String()),
+    includeBotMessages: t.Boolean(),
     enabled: t.Boolean(),
     disabledAt: NullableIso,
     disabledReason: t.Union([t.String({ description: 'disabled_by_admin or too_many_failures' }), t.Null()]),
@@ -88,6 +98,7 @@ export function toWebhook(row: WebhookRow): typeof Webhook.static {
     workspaceId: row.workspaceId,
     url: row.url,
     events: row.events,
+    includeBotMessages: row.includeBotMessages,
     enabled: row.disabledAt === null,
     disabledAt: iso(row.disabledAt),
     disabledReason: row.disabledReason,

@@ -29,7 +29,7 @@ function outgoingRoutes(ctx: AppContext) {
       response: { 201: CreatedWebhook, ...errors(401, 403, 404, 413, 422, 429) },
       detail: {
         summary: 'Create an outgoing webhook (workspace owner or admin); the secret is shown once',
-        description: `Events: ${WEBHOOK_EVENTS.join(', ')} (channel messages only; DMs and groups never leave). Each delivery POSTs \`{ id, event, createdAt, workspaceId, data }\` with headers x-parley-event, x-parley-delivery, x-parley-timestamp and x-parley-signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<body>" keyed by the secret>. Non-2xx answers are retried with exponential backoff (6 attempts); 10 failed deliveries in a row disable the webhook. A URL resolving to a loopback, private or link-local address is 422 WEBHOOK_URL_NOT_ALLOWED.`,
+        description: `Events: ${WEBHOOK_EVENTS.join(', ')} (messages of channels only, DMs, groups and lounges never leave; member events for the workspace and its channels, with \`scope\`; payloads in docs/WEBHOOKS.md). An unknown event name is 422 VALIDATION_FAILED naming \`events\`. Messages posted by the workspace's incoming webhooks carry \`bot\` and are delivered only with \`includeBotMessages: true\`. Each delivery POSTs \`{ id, event, createdAt, workspaceId, data }\` with headers x-parley-event, x-parley-delivery, x-parley-timestamp and x-parley-signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<body>" keyed by the secret>. Non-2xx answers are retried with exponential backoff (6 attempts); 10 failed deliveries in a row disable the webhook. A URL resolving to a loopback, private or link-local address is 422 WEBHOOK_URL_NOT_ALLOWED.`,
         security: bearer,
       },
     })

@@ -5,6 +5,7 @@ import { webhookDeliveries, webhooks } from '../../db/schema'
 import { NotFoundError, ValidationError } from '../../errors'
 import { newId, randomToken } from '../../lib/crypto'
 import type { Logger } from '../../logger'
+import { RetryLaterError } from '../jobs/local-queue'
 import { MANAGERS, WorkspaceMembership } from '../workspaces/membership'
 import { checkDestination, DestinationRefusedError } from './destination'
 import { MAX_CONSECUTIVE_FAILURES, RETRY_POLICY, type UpdateWebhookInput, type WebhookEvent } from './model'
@@ -15,10 +16,10 @@ export type DeliveryRow = typeof webhookDeliveries.$inferSelect
 export type DeliveryStatus = DeliveryRow['status']
 
 /** Thrown by deliver() when an attempt failed and another one is due; queues retry on it. */
-export class DeliveryRetryError extends Error {
+export class DeliveryRetryError extends RetryLaterError {
   override name = 'DeliveryRetryError'
-  constructor(readonly deliveryId: string, readonly attempt: number, reason: string) {
-    super(`delivery ${deliveryId} attempt ${attempt} failed: ${reason}`)
+  constructor(readonly deliveryId: string, attempt: number, reason: string) {
+    super(deliveryId, attempt, `delivery: ${reason}`)
   }
 }
 
@@ -39,12 +40,12 @@ export class WebhookService {
   }
 
   /** The secret is in the returned row and never readable again. */
-  async create(workspaceId: string, actorId: string, input: { url: string; events: string[] }): Promise<WebhookRow> {
+  async create(workspaceId: string, actorId: string, input: { url: string; events: string[]; includeBotMessages?: boolean }): Promise<WebhookRow> {
     this.#membership.assertRole(workspaceId, actorId, MANAGERS)
     await this.#assertAllowed(input.url)
     return this.db
       .insert(webhooks)
-      .values({ id: newId(), workspaceId, url: input.url, events: input.events, secret: `whsec_${randomToken(32)}`, createdBy: actorId, createdAt: new Date() })
+      .values({ id: newId(), workspaceId, url: input.url, events: input.events, includeBotMessages: input.includeBotMessages ?? false, secret: `whsec_${randomToken(32)}`, createdBy: actorId, createdAt: new Date() })
       .returning()
       .get()
   }
@@ -60,6 +61,7 @@ export class WebhookService {
     const changes: Partial<WebhookRow> = {}
     if (input.url !== undefined) changes.url = input.url
     if (input.events !== undefined) changes.events = input.events
+    if (input.includeBotMessages !== undefined) changes.includeBotMessages = input.includeBotMessages
     if (input.enabled === true && hook.disabledAt) Object.assign(changes, { disabledAt: null, disabledReason: null, consecutiveFailures: 0 })
     if (input.enabled === false && !hook.disabledAt) Object.assign(changes, { disabledAt: new Date(), disabledReason: 'disabled_by_admin' })
     if (Object.keys(changes).length === 0) return hook

@@ -318,11 +318,11 @@ describe('incoming webhooks', () => {
       [null, 'text', '**Deploy bot**: Deployed'],
     ])
 
-    // Bot messages are channel messages like any other for outgoing webhooks.
-    await createHook(owner, workspaceId, '/from-bot', ['message.created'])
+    // An outgoing webhook that asks for them gets bot messages like any other (bot-messages.test.ts covers the default).
+    expect((await call(server, owner, 'POST', `/workspaces/${workspaceId}/webhooks`, { url: receiver.url('/from-bot'), events: ['message.created'], includeBotMessages: true })).status).toBe(201)
     await server.request('POST', path, { body: { text: 'ping from CI' } })
     const [delivered] = await waitFor(() => (receiver.at('/from-bot').length ? receiver.at('/from-bot') : undefined), 'bot message delivery')
-    expect(JSON.parse(delivered!.body).data.message).toMatchObject({ senderId: null, content: '**CI**: ping from CI' })
+    expect(JSON.parse(delivered!.body).data.message).toMatchObject({ senderId: null, content: '**CI**: ping from CI', bot: { webhookId: created.body.id, name: 'CI' } })
 
     const list = await call(server, owner, 'GET', `/conversations/${channelId}/incoming-webhooks`)
     expect(list.body).toHaveLength(1)

@@ -8,6 +8,7 @@ import type { AuditService, RequestMeta } from '../audit/service'
 import { normalizeEmail } from '../auth/service'
 import type { MailService } from '../mail/service'
 import type { NotificationService } from '../notifications/service'
+import type { ActivityHook } from './activity'
 import { MANAGERS, type Membership, type WorkspaceMembership } from './membership'
 import type { CreateInviteInput } from './model'
 
@@ -19,7 +20,7 @@ const HOUR_MS = 3_600_000
 
 /** Invites by email (a token mailed to one address, single use) and by link (a code with optional use cap). */
 export class WorkspaceInvites {
-  constructor(private db: Db, private config: Config, private mail: MailService, private audit: AuditService, private membership: WorkspaceMembership, private notifications: NotificationService) {}
+  constructor(private db: Db, private config: Config, private mail: MailService, private audit: AuditService, private membership: WorkspaceMembership, private notifications: NotificationService, private activity: ActivityHook[] = []) {}
 
   /** The plain code leaves only in the mail (email) or in this answer (link); the table keeps its hash. */
   create(workspaceId: string, actorId: string, input: CreateInviteInput, meta: RequestMeta): { invite: InviteRow; code?: string; joinUrl?: string } {
@@ -96,7 +97,7 @@ export class WorkspaceInvites {
 
   /** Joins the workspace; accepting again as a member answers the membership without spending a use. */
   accept(code: string, userId: string, meta: RequestMeta): { joined: boolean; membership: Membership } {
-    return transaction(this.db, (tx) => {
+    return transaction(this.db, (tx, afterCommit) => {
       const found = this.#find(code, tx)
       if (!found || found.invite.revokedAt) throw inviteNotFound()
       const { invite, workspace } = found
@@ -120,6 +121,7 @@ export class WorkspaceInvites {
       if (!counted) throw usedUp()
       tx.insert(workspaceMembers).values({ workspaceId: workspace.id, userId, role: invite.role, joinedAt: new Date() }).run()
       this.audit.record({ action: 'workspace.joined', actorUserId: userId, targetUserId: userId, meta, details: { workspaceId: workspace.id, inviteId: invite.id, kind: invite.kind, role: invite.role, invitedBy: invite.createdBy } }, tx)
+      for (const hook of this.activity) hook.onActivity(tx, afterCommit, { type: 'member.joined', scope: 'workspace', workspaceId: workspace.id, userId, role: invite.role, actorId: userId })
       return { joined: true, membership: { workspace, role: invite.role } }
     })
   }

@@ -12,15 +12,17 @@ import { MANAGERS, OWNER, WorkspaceMembership, type Membership } from './members
 import type { UpdateWorkspaceInput } from './model'
 import { leaveWorkspaceConversations } from '../conversations/membership'
 import type { EventSink } from '../../realtime/hub'
+import type { ActivityHook, MemberActivity } from './activity'
 
 /** Workspaces, members and roles; invites live in `invites`. */
 export class WorkspaceService {
   readonly membership: WorkspaceMembership
   readonly invites: WorkspaceInvites
 
-  constructor(private db: Db, config: Config, mail: MailService, private audit: AuditService, private events: EventSink, notifications: NotificationService) {
+  /** `activity` hooks (outgoing webhooks) join the transaction of every member change. */
+  constructor(private db: Db, config: Config, mail: MailService, private audit: AuditService, private events: EventSink, notifications: NotificationService, private activity: ActivityHook[] = []) {
     this.membership = new WorkspaceMembership(db)
-    this.invites = new WorkspaceInvites(db, config, mail, audit, this.membership, notifications)
+    this.invites = new WorkspaceInvites(db, config, mail, audit, this.membership, notifications, activity)
   }
 
   create(actorId: string, input: { name: string; slug?: string; description?: string }, meta: RequestMeta): Membership {
@@ -99,7 +101,7 @@ export class WorkspaceService {
 
   /** Owners and admins manage roles; admins cannot touch the owner, and nobody changes their own role. */
   changeRole(workspaceId: string, actorId: string, targetId: string, role: Exclude<WorkspaceRole, 'owner'>, meta: RequestMeta) {
-    return transaction(this.db, (tx) => {
+    return transaction(this.db, (tx, afterCommit) => {
       this.membership.assertRole(workspaceId, actorId, MANAGERS, tx)
       if (targetId === actorId) throw new ForbiddenError('You cannot change your own role', { code: 'CANNOT_CHANGE_OWN_ROLE' })
       const current = this.membership.assertTarget(workspaceId, targetId, tx)
@@ -107,6 +109,7 @@ export class WorkspaceService {
       if (current !== role) {
         tx.update(workspaceMembers).set({ role }).where(and(eq(workspaceMembers.workspaceId, workspaceId), eq(workspaceMembers.userId, targetId))).run()
         this.audit.record({ action: 'workspace.member.role_changed', actorUserId: actorId, targetUserId: targetId, meta, details: { workspaceId, from: current, to: role } }, tx)
+        this.#emit(tx, afterCommit, { type: 'member.role_changed', scope: 'workspace', workspaceId, userId: targetId, role, previousRole: current, actorId })
       }
       return this.getMember(workspaceId, targetId, tx)
     })
@@ -120,8 +123,9 @@ export class WorkspaceService {
       const role = this.membership.assertTarget(workspaceId, targetId, tx)
       if (role === 'owner') throw new ForbiddenError('The workspace owner cannot be removed', { code: 'CANNOT_REMOVE_OWNER' })
       tx.delete(workspaceMembers).where(and(eq(workspaceMembers.workspaceId, workspaceId), eq(workspaceMembers.userId, targetId))).run()
-      this.#leaveConversations(tx, afterCommit, workspaceId, targetId)
+      const conversationIds = this.#leaveConversations(tx, afterCommit, workspaceId, targetId)
       this.audit.record({ action: 'workspace.member.removed', actorUserId: actorId, targetUserId: targetId, meta, details: { workspaceId, role } }, tx)
+      this.#emit(tx, afterCommit, { type: 'member.removed', scope: 'workspace', workspaceId, userId: targetId, role, actorId, conversationIds })
     })
   }
 
@@ -130,21 +134,28 @@ export class WorkspaceService {
       const { role } = this.membership.assertMember(workspaceId, userId, tx)
       if (role === 'owner') throw new ConflictError('Transfer ownership to another member before leaving', { code: 'OWNER_MUST_TRANSFER' })
       tx.delete(workspaceMembers).where(and(eq(workspaceMembers.workspaceId, workspaceId), eq(workspaceMembers.userId, userId))).run()
-      this.#leaveConversations(tx, afterCommit, workspaceId, userId)
+      const conversationIds = this.#leaveConversations(tx, afterCommit, workspaceId, userId)
       this.audit.record({ action: 'workspace.member.left', actorUserId: userId, targetUserId: userId, meta, details: { workspaceId, role } }, tx)
+      this.#emit(tx, afterCommit, { type: 'member.left', scope: 'workspace', workspaceId, userId, role, actorId: userId, conversationIds })
     })
   }
 
-  #leaveConversations(tx: Tx, afterCommit: (effect: () => void) => void, workspaceId: string, userId: string): void {
+  /** Returns the conversations left, which a member event lists instead of one event per channel. */
+  #leaveConversations(tx: Tx, afterCommit: (effect: () => void) => void, workspaceId: string, userId: string): string[] {
     const left = leaveWorkspaceConversations(tx, workspaceId, userId)
     afterCommit(() => {
       for (const conversationId of left) this.events.membershipChanged(userId, conversationId, false)
     })
+    return left
+  }
+
+  #emit(tx: Tx, afterCommit: (effect: () => void) => void, activity: MemberActivity): void {
+    for (const hook of this.activity) hook.onActivity(tx, afterCommit, activity)
   }
 
   /** The new owner must already be a member; the old owner stays on as an admin. */
   transferOwnership(workspaceId: string, actorId: string, targetId: string, meta: RequestMeta): Membership {
-    return transaction(this.db, (tx) => {
+    return transaction(this.db, (tx, afterCommit) => {
       this.membership.assertRole(workspaceId, actorId, OWNER, tx)
       if (targetId === actorId) throw new ConflictError('You already own this workspace', { code: 'ALREADY_OWNER' })
       const previousRole = this.membership.assertTarget(workspaceId, targetId, tx)
@@ -153,6 +164,8 @@ export class WorkspaceService {
       tx.update(workspaceMembers).set({ role: 'owner' }).where(member(targetId)).run()
       const workspace = tx.update(workspaces).set({ ownerId: targetId, updatedAt: new Date() }).where(eq(workspaces.id, workspaceId)).returning().get()!
       this.audit.record({ action: 'workspace.ownership.transferred', actorUserId: actorId, targetUserId: targetId, meta, details: { workspaceId, previousRole } }, tx)
+      this.#emit(tx, afterCommit, { type: 'member.role_changed', scope: 'workspace', workspaceId, userId: targetId, role: 'owner', previousRole, actorId })
+      this.#emit(tx, afterCommit, { type: 'member.role_changed', scope: 'workspace', workspaceId, userId: actorId, role: 'admin', previousRole: 'owner', actorId })
       return { workspace, role: 'admin' as const }
     })
   }
