@@ -5,7 +5,7 @@ import { expectErrorShape, startServer, type Session, type TestServer } from '..
 import { seedConversation } from '../../../test/fixtures'
 import { download, png, sha256, signedUrl, uploadSimple } from './file-kit'
 import { UrlSigner } from './signing'
-import { fakeS3 } from '../../storage/fake-s3'
+import { startS3 } from '../../storage/s3rver-kit'
 
 let server: TestServer
 let alice: Session
@@ -168,12 +168,12 @@ describe('who may read a file', () => {
 
 describe('with S3 storage', () => {
   test('uploads land in the bucket and download with ranges through the API', async () => {
-    const s3 = fakeS3()
-    const s3Server = await startServer({ STORAGE_DRIVER: 's3', S3_BUCKET: 'parley', S3_ENDPOINT: `http://127.0.0.1:${s3.server.port}`, S3_REGION: 'us-east-1', S3_ACCESS_KEY_ID: 'test', S3_SECRET_ACCESS_KEY: 'test-secret' })
+    const s3 = await startS3()
+    const s3Server = await startServer(s3.env)
     try {
       const owner = await s3Server.register()
       const file = (await uploadSimple(s3Server, owner, bytes, { name: 'in-the-bucket.zip' })).body
-      expect(s3.objects.has(`/parley/files/${file.id}/original`)).toBe(true)
+      expect(s3.events).toContain(`ObjectCreated:Put files/${file.id}/original`)
       const { url } = (await signedUrl(s3Server, owner, file.id)).body
       const whole = await download(s3Server, url)
       expect(whole.status).toBe(200)
@@ -184,7 +184,7 @@ describe('with S3 storage', () => {
       expect([...part.bytes]).toEqual([...bytes.subarray(10, 20)])
     } finally {
       await s3Server.stop()
-      s3.server.stop(true)
+      await s3.close()
     }
   })
 })

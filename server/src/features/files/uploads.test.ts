@@ -207,6 +207,14 @@ describe('resumable upload', () => {
     expect(over.status).toBe(413)
     expect(Number((await head(alice, small)).headers.get('upload-offset'))).toBe(0)
 
+    // A chunk streamed without a Content-Length is checked once it landed: 413, nothing kept, nothing left behind.
+    const unannounced = (await server.request('POST', '/files/uploads', { token: alice.accessToken, body: { name: 'a.bin', size: 1000 * KB } })).body.id
+    const streamedChunk = await server.request('PATCH', `/files/uploads/${unannounced}`, { token: alice.accessToken, raw: streamed(300 * KB), headers: { 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' } })
+    expect(streamedChunk.status).toBe(413)
+    expectErrorShape(streamedChunk.body, 'PAYLOAD_TOO_LARGE')
+    expect(Number((await head(alice, unannounced)).headers.get('upload-offset'))).toBe(0)
+    expect(readdirSync(server.ctx.config.files.stagingDir).filter((name) => name.startsWith(unannounced))).toEqual([])
+
     // Declared 200 KiB, fine for a document; the first chunk shows a PNG, whose limit is 128 KiB.
     const image = (await server.request('POST', '/files/uploads', { token: alice.accessToken, body: { name: 'big.png', size: 200 * KB } })).body.id
     const first = new Uint8Array(8 * KB)
