@@ -90,7 +90,7 @@ describe('login', () => {
     expect(busy.length).toBeGreaterThan(0)
     for (const response of busy) expectErrorShape(response.body, 'AUTH_BUSY')
     expect(statuses.filter((s) => s === 401).length).toBeGreaterThanOrEqual(64)
-  })
+  }, 120_000) // ~80 argon2id verifications: seconds on idle cores, far more on a loaded machine
 
   test('a disabled user cannot sign in', async () => {
     const admin = await loginAdmin()
