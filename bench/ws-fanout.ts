@@ -3,10 +3,13 @@
  * at increasing rates, against the real API and an Express + Socket.IO baseline in the same run.
  *
  *   bun bench/ws-fanout.ts [--write] [--rates 25,50,100,200,400,800] [--duration 5] [--listeners 1000]
- *                          [--processes 4] [--idle 10000] [--api server/src/index.ts] [--pin]
+ *                          [--processes 4] [--idle 10000] [--api server/src/index.ts] [--pin] [--client raw|websocket]
  *
  * `--pin` puts the server on CPU 0 and every client (listeners, sender) on CPU 1 with taskset, so
  * the server's latency is not its queueing behind the load generator; it writes its own section.
+ *
+ * `--client websocket` has the listeners use Bun's WebSocket (one event and one string per frame)
+ * instead of the raw TCP reader (bench/lib/raw-ws.ts), to see what the load generator itself costs.
  *
  * Listener sockets live in separate Bun processes (bench/lib/ws-listeners.ts); the send time rides
  * in the message text, so latency is send → receive across processes. See docs/BENCHMARKS.md.
@@ -44,6 +47,7 @@ const { values: args } = parseArgs({
     idle: { type: 'string', default: '10000' },
     api: { type: 'string', default: 'server/src/index.ts' },
     pin: { type: 'boolean', default: false },
+    client: { type: 'string', default: 'raw' },
   },
 })
 const rates = args.rates!.split(',').map(Number)
@@ -236,7 +240,7 @@ async function connectListeners(subject: Subject, count: number, tag: string, pr
     workers.push(
       new LineWorker(onClientCpu(['bun', join(ROOT, 'bench/lib/ws-listeners.ts')]), {
         cwd: ROOT,
-        env: env({ LISTEN_URL: subject.url.replace(/^http/, 'ws'), LISTEN_PROTOCOL: subject.protocol, TOKENS_FILE: file }),
+        env: env({ LISTEN_URL: subject.url.replace(/^http/, 'ws'), LISTEN_PROTOCOL: subject.protocol, TOKENS_FILE: file, LISTEN_CLIENT: args.client! }),
       }),
     )
   }
@@ -385,7 +389,7 @@ function report(steps: Step[], memory: Memory[], machine: ReturnType<typeof desc
     args.pin ? '### Realtime fan-out with the server on its own core: `bench/ws-fanout.ts --pin`' : '## Realtime fan-out: `bench/ws-fanout.ts`',
     '',
     `Measured ${date} at commit ${revision} on ${machine.cpus} CPUs (${machine.cpuModel}), Bun ${machine.bun}, all on loopback. ` +
-      `One sender socket posts ${CONTENT_LENGTH}-character messages into one channel at each rate for ${durationSeconds} s; ${fmt.rps(listenerCount)} listening sockets in the same channel live in ${processCount} separate Bun processes (${machine.wrk.replace(/^listeners in /, '')}${args.pin ? ', pinned with the sender to CPU 1 while the server has CPU 0 to itself' : ' on the same 2 cores as the server'}). ` +
+      `One sender socket posts ${CONTENT_LENGTH}-character messages into one channel at each rate for ${durationSeconds} s; ${fmt.rps(listenerCount)} listening sockets in the same channel live in ${processCount} separate Bun processes reading ${args.client === 'raw' ? 'frames straight off TCP (`bench/lib/raw-ws.ts`)' : 'through Bun\'s WebSocket client'} (${machine.wrk.replace(/^listeners in /, '')}${args.pin ? ', pinned with the sender to CPU 1 while the server has CPU 0 to itself' : ' on the same 2 cores as the server'}). ` +
       'Every message is stored (SQLite, WAL, synchronous=NORMAL) before it is fanned out. Latency is send → receive per delivery; ' +
       '*delivered msg/s* is all deliveries divided by the time from the first send to the last delivery; *server CPU µs/delivery* is the server process\'s CPU (all threads) over the step divided by its deliveries. ' +
       `The ladder stops at the first saturated step (deliveries missing after a ${DRAIN_MAX_MS / 1000} s drain, p50 over ${SATURATED_P50_MS} ms, or deliveries trailing the sender by more than half the step). ` +

@@ -9,10 +9,13 @@
  *
  * Both protocols are read the same cheap way (a marker search, no JSON.parse), so the listener
  * side costs the same against either server: the figures compare servers, not client libraries.
+ * LISTEN_CLIENT=raw (the default) reads frames straight off TCP (bench/lib/raw-ws.ts: one call per
+ * read, no string per frame); LISTEN_CLIENT=websocket uses Bun's WebSocket (one event per frame).
  * Socket.IO is spoken as raw Engine.IO v4 frames: `0{…}` open → `40{auth}` → `40{sid}`; `2` ping → `3` pong; `42[…]` events.
  */
 import { readFileSync } from 'node:fs'
 import { nowMs } from './latency'
+import { openRaw } from './raw-ws'
 
 const url = process.env.LISTEN_URL!
 const protocol = process.env.LISTEN_PROTOCOL as 'parley' | 'socketio'
@@ -20,6 +23,8 @@ const tokens = JSON.parse(readFileSync(process.env.TOKENS_FILE!, 'utf8')) as str
 const CONNECT_CONCURRENCY = 64
 const CONNECT_TIMEOUT_MS = 120_000
 const MARKER = 'bench:t='
+const MARKER_BYTES = Buffer.from(MARKER)
+const client = (process.env.LISTEN_CLIENT ?? 'raw') as 'raw' | 'websocket'
 
 interface PhaseStats {
   count: number
@@ -46,8 +51,54 @@ function record(data: string): void {
   stats.latencies.push(received - sentMs)
 }
 
+/** The same as `record`, for a frame still in bytes: only the marker's few bytes become a string. */
+function recordBytes(payload: Uint8Array): void {
+  const bytes = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)
+  const at = bytes.indexOf(MARKER_BYTES)
+  if (at >= 0) record(bytes.toString('latin1', at, Math.min(bytes.length, at + 64)))
+}
+
+/** `connect` over bench/lib/raw-ws.ts. */
+function connectRaw(token: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    let signedIn = false
+    let settled = false
+    const target = protocol === 'parley' ? `${url}/ws?token=${encodeURIComponent(token)}` : `${url}/socket.io/?EIO=4&transport=websocket`
+    const done = (ok: boolean) => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      signedIn = ok
+      resolve(ok)
+    }
+    const ws = openRaw(target, {
+      onOpen: () => {},
+      onClose: () => {
+        if (signedIn) closed++
+        done(false)
+      },
+      onText: (payload) => {
+        if (signedIn) {
+          if (protocol === 'socketio' && payload.byteLength === 1 && payload[0] === 0x32) ws.send('3')
+          else recordBytes(payload)
+          return
+        }
+        const data = new TextDecoder().decode(payload)
+        if (protocol === 'parley') return done(data.includes('"type":"ready"'))
+        if (data.startsWith('0{')) ws.send(`40${JSON.stringify({ token })}`)
+        else if (data.startsWith('40')) done(true)
+        else if (data.startsWith('44')) done(false)
+      },
+    })
+    const timer = setTimeout(() => {
+      if (!settled) ws.close()
+    }, 30_000)
+  })
+}
+
 /** Opens one socket and resolves once the server says it is signed in (false if it never does). */
 function connect(token: string): Promise<boolean> {
+  if (client === 'raw') return connectRaw(token)
   return new Promise((resolve) => {
     let signedIn = false
     const target = protocol === 'parley' ? `${url}/ws?token=${encodeURIComponent(token)}` : `${url}/socket.io/?EIO=4&transport=websocket`
