@@ -1,7 +1,10 @@
 /**
  * The PWA in Debian's Chromium: bundle sizes, opening a 10,000-message conversation, scrolling it.
  *
- *   bun bench/client.ts [--write] [--opens 15] [--cold 10] [--scroll-seconds 5] [--messages 10000]
+ *   bun bench/client.ts [--write] [--opens 15] [--cold 10] [--scroll-seconds 5] [--messages 10000] [--profile]
+ *
+ * `--profile` builds the client unminified and prints where the scroll's script time went (a CPU profile of
+ * the app's scroll, self time per function); its figures are not written, since profiling slows the page.
  *
  * A fresh client build (into a temp folder, so a running e2e suite keeps its client/dist) is served
  * by a real API on a fresh DATA_DIR with a throwaway Redis. Every figure has a baseline from the same
@@ -12,7 +15,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { loadavg } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { chromium, type Browser } from 'playwright-core'
+import { chromium, type Browser, type Page } from 'playwright-core'
 import { dropped, FRAME_MS, scrollUp, staticListScroll, timeOpen, visible, type OpenSample, type ScrollSample } from './lib/browser-probes'
 import { openShared, seedMembers } from './lib/chat-fixtures'
 import { percentile, sortedCopy } from './lib/latency'
@@ -35,6 +38,7 @@ const { values: args } = parseArgs({
     cold: { type: 'string', default: '10' },
     'scroll-seconds': { type: 'string', default: '5' },
     messages: { type: 'string', default: '10000' },
+    profile: { type: 'boolean', default: false },
   },
 })
 const opens = Number(args.opens)
@@ -124,7 +128,7 @@ async function main(abort: Abort): Promise<void> {
   const loadBefore = loadavg()[0]!
   process.stderr.write(`bench/client: ${machine.cpus} CPUs (${machine.cpuModel}), Bun ${machine.bun}\n  building the client…\n`)
   const dist = tempFolder('parley-bench-client-dist-')
-  const build = await runProcess(['bun', 'run', 'build:client', '--outDir', dist, '--emptyOutDir'], 180_000)
+  const build = await runProcess(['bun', 'run', 'build:client', '--outDir', dist, '--emptyOutDir', ...(args.profile ? ['--minify', 'false'] : [])], 180_000)
   if (build.code !== 0) throw new Error(`build:client failed (${build.code}): ${build.stderr.slice(-2000)}`)
   const assets = measureAssets(dist)
 
@@ -218,13 +222,61 @@ async function main(abort: Abort): Promise<void> {
   // The static baseline runs before and after the app, so load from the rest of the machine hits both alike.
   const staticRun = async (): Promise<Scroll> => ({ label: `static list, 10,000 divs of ${rowHeight} px`, loaded: 10_000, ...(await staticListScroll(browser, rowHeight, scrollSeconds, textGenerator(7))) })
   const baseBefore = await staticRun()
+  const profiler = args.profile ? await startProfile(page) : null
   const appScroll: Scroll = { label: `Parley, ${fmt.rps(messageCount)}-message channel`, loaded: 0, ...(await scrollUp(page, '[data-testid=message-list]', scrollSeconds)) }
+  if (profiler) {
+    await profiler()
+    await stallProbe(page)
+  }
   appScroll.loaded = loaded.size
   const baseAfter = await staticRun()
   await browser.close()
   await cleanup()
   const load = { before: loadBefore, after: loadavg()[0]! }
   report({ assets, loginFiles, reopen, first, appScroll, baseScrolls: [baseBefore, baseAfter], machine, browserVersion, rowHeight, load })
+}
+
+/** Two more seconds of the same scroll, printing where the list stood in each frame that did not move. */
+async function stallProbe(page: Page): Promise<void> {
+  const stalls = await page.evaluate(async () => {
+    const scroller = document.querySelector<HTMLElement>('[data-testid=message-list]')!
+    const seen: string[] = []
+    let lastTop = scroller.scrollTop
+    const started = performance.now()
+    await new Promise<void>((done) => {
+      const frame = (now: number) => {
+        if (scroller.scrollTop === lastTop && now > started + 20) seen.push(`top ${scroller.scrollTop} of ${scroller.scrollHeight}, first seq ${scroller.querySelector<HTMLElement>('article.message[data-seq]')?.dataset.seq}`)
+        lastTop = scroller.scrollTop
+        scroller.scrollTop -= 120
+        if (now - started < 2000) requestAnimationFrame(frame)
+        else done()
+      }
+      requestAnimationFrame(frame)
+    })
+    return seen
+  })
+  process.stderr.write(`  frames that did not move in 2 more seconds: ${stalls.length}\n${stalls.map((s) => `    ${s}`).join('\n')}\n`)
+}
+
+/** Starts a CPU profile of the page; the returned function stops it and prints the top self times. */
+async function startProfile(page: Page): Promise<() => Promise<void>> {
+  const cdp = await page.context().newCDPSession(page)
+  await cdp.send('Profiler.enable')
+  await cdp.send('Profiler.setSamplingInterval', { interval: 200 })
+  await cdp.send('Profiler.start')
+  return async () => {
+    const { profile } = await cdp.send('Profiler.stop')
+    const self = new Map<string, number>()
+    const nodes = new Map(profile.nodes.map((n) => [n.id, n]))
+    const deltas = profile.timeDeltas ?? []
+    ;(profile.samples ?? []).forEach((id, i) => {
+      const frame = nodes.get(id)!.callFrame
+      const name = `${frame.functionName || '(anonymous)'} ${frame.url.split('/').pop()}:${frame.lineNumber + 1}`
+      self.set(name, (self.get(name) ?? 0) + (deltas[i] ?? 0) / 1000)
+    })
+    const top = [...self].filter(([name]) => !name.startsWith('(idle)') && !name.startsWith('(program)')).sort((a, b) => b[1] - a[1]).slice(0, 25)
+    process.stderr.write(`  CPU profile of the app's scroll, self time (ms):\n${top.map(([name, ms]) => `    ${ms.toFixed(1).padStart(7)}  ${name}`).join('\n')}\n`)
+  }
 }
 
 function clientRevision(): string {
@@ -315,12 +367,12 @@ function report(r: { assets: Asset[]; loginFiles: Set<string>; reopen: Opened; f
     '',
     `- Smooth scrolling (target: no dropped frames): ${fmt.pct(appDrop)} of frames dropped (an interval of n × 16.7 ms counts n − 1) against ${fmt.pct(baseDrop)} for the static list (mean of its two runs; ${baseDrop > 0 ? `${(appDrop / baseDrop).toFixed(2)}×` : 'baseline dropped none'}), and the list did not move in ${fmt.pct(stalledShare)} of its frames: ${verdict(appDrop <= baseDrop && stalledShare <= MAX_STALLED_SHARE)} (met needs no more dropped frames than this headless browser drops with no app at all, and movement in at least ${fmt.pct(1 - MAX_STALLED_SHARE)} of frames).`,
     `- Virtualization: at most ${r.appScroll.domMax} \`article.message\` rows in the DOM while ${fmt.rps(r.appScroll.loaded)} messages were loaded; the scroll reached seq ${r.appScroll.lowestSeq ?? '—'} of ${fmt.rps(messageCount)}; *frames not moving*: frames where \`scrollTop\` had not changed (at the top of what is loaded: waiting for an older page, or never asking for one; see the notes below the section).`,
-    `- Loading older pages: ${r.appScroll.pages.count} page requests during the scroll, median ${ms(r.appScroll.pages.fetchMedianMs)} from request to last byte, median ${ms(r.appScroll.pages.gapMedianMs)} from one page's last byte to the next request (the list asks when a scroll event finds it within 400 px of the top of what it holds).`,
+    `- Loading older pages: ${r.appScroll.pages.count} page requests during the scroll, median ${ms(r.appScroll.pages.fetchMedianMs)} from request to last byte, median ${ms(r.appScroll.pages.gapMedianMs)} from one page's last byte to the next request (the list asks, at most once per frame, when it is within three screen heights, at least 400 px, of the top of what it holds).`,
     `- Long animation frames (Chromium LoAF, > 50 ms) while scrolling the app: ${r.appScroll.longFrames.count}, ${Math.round(r.appScroll.longFrames.totalMs)} ms in all (${Math.round(r.appScroll.longFrames.blockingMs)} ms blocking); scripts ran ${Math.round(r.appScroll.longFrames.scriptMs)} ms of it, the rest is rendering (style, layout, paint); longest scripts: ${r.appScroll.longFrames.topScripts.map((t) => `${t.name.replaceAll('`', '')} ${Math.round(t.ms)} ms`).join('; ') || 'none'}.`,
   ].join('\n')
   console.log(`\n${section}\n`)
   console.log(JSON.stringify({ bench: 'client', date: new Date().toISOString(), machine: r.machine, chromium: r.browserVersion, loginJsGzipBytes: loginJs, opens: { reopen: r.reopen, first: r.first }, scroll: scrolls.map((s) => ({ ...s, intervals: undefined, dropped: dropped(s.intervals) })), rowHeight: r.rowHeight }))
-  if (args.write) {
+  if (args.write && !args.profile) {
     writeSection(DOC, 'bench:client', section)
     process.stderr.write(`wrote the client section of ${DOC}\n`)
   }

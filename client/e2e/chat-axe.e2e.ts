@@ -61,7 +61,7 @@ for (const viewport of VIEWPORTS) {
     }
   })
 
-  test(`axe at ${size}: conversation with reactions and a thread, search, notifications, settings, new message`, async ({ browser }) => {
+  test(`axe at ${size}: conversation with reactions and a thread, search, notifications, settings, new message, call pre-join, account`, async ({ browser }) => {
     const ann = await person('axeann')
     const bob = await person('axebob')
     const channelId = await sharedChannel(ann, bob, `axe-${viewport.width}`)
@@ -136,13 +136,18 @@ for (const viewport of VIEWPORTS) {
       await expect(prejoin.locator('video')).toBeVisible()
       found.push(...(await audit(page, 'call pre-join')))
       await page.keyboard.press('Escape')
+      await expect(prejoin).toHaveCount(0)
+
+      await page.goto('/account')
+      await expect(page.getByRole('heading', { name: `Hello, ${ann.account.displayName}` })).toBeVisible()
+      found.push(...(await audit(page, 'account')))
       expect(found, found.join('\n')).toEqual([])
     } finally {
       await context.close()
     }
   })
 
-  test(`axe at ${size}: administration`, async ({ browser }) => {
+  test(`axe at ${size}: administration, its tabs by keyboard`, async ({ browser }) => {
     await adminToken()
     const context = await browser.newContext({ viewport })
     const page = await context.newPage()
@@ -156,6 +161,17 @@ for (const viewport of VIEWPORTS) {
       await expect(page.locator('table, .admin-table').first()).toBeVisible()
       const found = await audit(page, 'admin')
       await capture(page, 'admin', size)
+      // The sections are ARIA tabs: arrows move the selection and the focus, the panel follows.
+      await page.getByRole('tab', { name: 'People' }).focus()
+      await page.keyboard.press('ArrowRight')
+      await expect(page.getByRole('tab', { name: 'Audit log' })).toBeFocused()
+      await expect(page.getByRole('tab', { name: 'Audit log' })).toHaveAttribute('aria-selected', 'true')
+      await expect(page.getByRole('tabpanel', { name: 'Audit log' })).toBeVisible()
+      await page.keyboard.press('End')
+      await expect(page.getByRole('tabpanel', { name: 'Outgoing mail' })).toBeVisible()
+      found.push(...(await audit(page, 'admin outgoing mail')))
+      await page.keyboard.press('ArrowRight')
+      await expect(page.getByRole('tab', { name: 'People' })).toBeFocused()
       expect(found, found.join('\n')).toEqual([])
     } finally {
       await context.close()
@@ -219,6 +235,12 @@ test('at 360×740 the top bar is one row; its More menu opens from the keyboard,
     const threads = page.getByRole('complementary', { name: 'Threads' })
     await expect(threads).toBeVisible()
     await threads.getByRole('button', { name: /close/i }).click()
+    // The open sidebar closes on a tap beside it, and that tap presses nothing underneath.
+    await page.getByRole('button', { name: 'Show conversations' }).click()
+    await expect(page.getByRole('button', { name: 'Show conversations' })).toHaveAttribute('aria-expanded', 'true')
+    await more.click()
+    await expect(page.getByRole('button', { name: 'Show conversations' })).toHaveAttribute('aria-expanded', 'false')
+    await expect(menu).toHaveCount(0)
     await more.click()
     await menu.getByRole('menuitem', { name: 'Account' }).click()
     await expect(page).toHaveURL(/\/account$/)

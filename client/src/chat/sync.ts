@@ -140,7 +140,8 @@ async function loadPage(conversationId: string, cursor: { before?: number; after
     } else {
       replaceWindow(conversationId, page.messages, { before: page.hasMoreBefore, after: cursor.around !== undefined && page.hasMoreAfter })
     }
-    await cache.saveMessages(userId, page.messages)
+    // Not awaited: the page is on screen already, and the next page must not wait for IndexedDB (a fast scroll would stall).
+    void cache.saveMessages(userId, page.messages).catch(() => undefined) // @NOTE: a failed cache write only costs offline reading.
     return page.messages.length > 0
   } catch {
     // @NOTE: offline: what the cache holds is shown; the caller's UI offers a retry when nothing is.

@@ -21,9 +21,18 @@ export default function Admin() {
         <A href="/">Back to chat</A>
       </header>
       <Show when={me()?.role === 'admin'} fallback={<p class="muted">{me.loading ? 'Loading…' : 'Only platform administrators can open this page.'}</p>}>
-        <div class="tabs" role="tablist" aria-label="Sections">
+        {/* ARIA tabs: one tab in the Tab order, arrows (and Home/End) move between them. */}
+        <div class="tabs" role="tablist" aria-label="Sections" onKeyDown={(event) => {
+          const names: Tab[] = ['users', 'audit', 'outbox']
+          const at = names.indexOf(tab())
+          const next = { ArrowRight: at + 1, ArrowLeft: at - 1 + names.length, Home: 0, End: names.length - 1 }[event.key]
+          if (next === undefined) return
+          event.preventDefault()
+          setTab(names[next % names.length]!)
+          event.currentTarget.querySelector<HTMLElement>('[aria-selected=true]')?.focus()
+        }}>
           {(['users', 'audit', 'outbox'] as Tab[]).map((name) => (
-            <button type="button" role="tab" aria-selected={tab() === name} class={tab() === name ? '' : 'secondary'} onClick={() => setTab(name)}>
+            <button type="button" role="tab" aria-selected={tab() === name} tabindex={tab() === name ? 0 : -1} class={tab() === name ? '' : 'secondary'} onClick={() => setTab(name)}>
               {{ users: 'People', audit: 'Audit log', outbox: 'Outgoing mail' }[name]}
             </button>
           ))}
@@ -62,7 +71,8 @@ function UsersTab(props: { me: string }) {
       <ErrorBanner error={error() ?? ((page.error as ApiError | undefined) ?? null)} onRetry={() => void refetch()} />
       <input type="search" placeholder="Search by name, username or email" aria-label="Search people" onInput={(e) => setQuery(e.currentTarget.value.trim())} />
       <p class="muted">{page()?.total ?? 0} people</p>
-      <table class="admin-table">
+      {/* Scrolls sideways on a phone: focusable, so the keyboard can scroll it too. */}
+      <table class="admin-table" tabindex="0">
         <thead>
           <tr><th scope="col">Name</th><th scope="col">Email</th><th scope="col">Role</th><th scope="col">Status</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr>
         </thead>
@@ -98,7 +108,7 @@ function AuditTab() {
   return (
     <section role="tabpanel" aria-label="Audit log">
       <ErrorBanner error={(entries.error as ApiError | undefined) ?? null} onRetry={() => void refetch()} />
-      <table class="admin-table">
+      <table class="admin-table" tabindex="0">
         <thead>
           <tr><th scope="col">When</th><th scope="col">Action</th><th scope="col">Actor</th><th scope="col">Target</th><th scope="col">Address</th></tr>
         </thead>
@@ -132,7 +142,7 @@ function OutboxTab() {
               <li class="mail">
                 <div>
                   <strong>{mail.subject}</strong> <span class="muted">to {mail.to} · {mail.kind} · {mail.status} · {new Date(mail.createdAt).toLocaleString()}</span>
-                  <pre class="mail-text">{mail.text}</pre>
+                  <pre class="mail-text" tabindex="0">{mail.text}</pre>
                 </div>
               </li>
             )}

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { renderMarkdown, safeHref } from './markdown'
+import { markdownToPlain, renderMarkdown, safeHref } from './markdown'
 
 const names: Record<string, string> = { ada: 'Ada Lovelace' }
 const render = (source: string) => renderMarkdown(source, { mentionName: (u) => names[u] ?? null })
@@ -46,5 +46,16 @@ describe('renderMarkdown', () => {
     expect(render('hi @ada and @channel')).toBe('<p>hi <span class="mention" data-mention="ada">@ada</span> and <span class="mention" data-mention="channel">@channel</span></p>')
     expect(render('@nobody')).toBe('<p>@nobody</p>')
     expect(render('mail ada@example.com')).toBe('<p>mail ada@example.com</p>')
+  })
+})
+
+describe('markdownToPlain', () => {
+  test('drops emphasis, code fences, quotes, list markers and link targets, keeping the words on one line', () => {
+    expect(markdownToPlain('Hello @ann, the **release notes** are ready:\n```ts\nconst ready = true\n```')).toBe('Hello @ann, the release notes are ready: const ready = true')
+    expect(markdownToPlain('> quoted\n- one\n- two\nSee [the draft](https://example.com) and `code` ~~old~~ _it_')).toBe('quoted one two See the draft and code old it')
+  })
+
+  test('leaves snake_case words and lone asterisks alone', () => {
+    expect(markdownToPlain('set max_retry_count to 3 * 2')).toBe('set max_retry_count to 3 * 2')
   })
 })

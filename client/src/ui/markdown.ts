@@ -108,3 +108,15 @@ function paragraphs(text: string, mentionName: (username: string) => string | nu
   flush()
   return out.join('')
 }
+
+/** One line of plain text from Markdown, for previews (notifications): no markers, fences or line breaks. */
+export function markdownToPlain(source: string): string {
+  return source
+    .replace(/```[^\n]*\n?/g, ' ')
+    .replace(/`([^`]*)`/g, '$1')
+    .replace(/\[([^\]]*)\]\([^)]*\)/g, '$1')
+    .replace(/(^|\W)(\*\*|__|~~|\*|_)(?=\S)([^\n]*?\S)\2(?!\w)/g, '$1$3')
+    .replace(/^\s{0,3}(#{1,6}\s+|>\s?|[-*+]\s+|\d+\.\s+)/gm, '')
+    .replace(/\s+/g, ' ')
+    .trim()
+}

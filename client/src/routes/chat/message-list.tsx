@@ -1,4 +1,4 @@
-import { createVirtualizer } from '@tanstack/solid-virtual'
+import { createVirtualizer, elementScroll } from '@tanstack/solid-virtual'
 import { createEffect, createMemo, For, Match, on, onCleanup, Show, Switch } from 'solid-js'
 import type { MessageView } from '../../../../server/src/realtime/protocol'
 import type { OutboxItem } from '../../offline/db'
@@ -80,6 +80,12 @@ export function MessageList(props: {
     getItemKey: (index) => props.rows[index]?.key ?? index,
     // A chat list: when older rows arrive above, the row under the reader keeps its place on screen (by key).
     anchorTo: 'end',
+    // A row measured above the view shifts the scroll by its size correction from where the reader is now, not
+    // from the offset of the last scroll event: a scroll made since (this frame's wheel or fling) is kept, not undone.
+    scrollToFn: (offset, options, instance) => {
+      if (scroller && options.adjustments && options.behavior !== 'smooth') scroller.scrollTop += options.adjustments
+      else elementScroll(offset, options, instance)
+    },
   })
   const items = createMemo(() => virtualizer.getVirtualItems())
   const slots = createMemo(() => new Map(items().map((item) => [String(item.key), item])))
@@ -134,7 +140,11 @@ export function MessageList(props: {
   onCleanup(() => cancelAnimationFrame(scrollFrame))
 
   async function onScroll() {
-    const { scrollHeight, scrollTop, clientHeight } = scroller
+    // The virtualizer's own figures (read by its scroll listener, kept by its ResizeObserver): no layout read here,
+    // which after its row writes in the same frame would force a second layout.
+    const scrollTop = virtualizer.scrollOffset ?? scroller.scrollTop
+    const clientHeight = virtualizer.scrollRect?.height ?? scroller.clientHeight
+    const scrollHeight = virtualizer.getTotalSize()
     const distanceFromEnd = scrollHeight - scrollTop - clientHeight
     atBottom = distanceFromEnd < 80 && !props.hasMoreAfter
     if (atBottom) props.onAtBottom()
@@ -168,8 +178,9 @@ export function MessageList(props: {
         {/* Slots follow row keys, not indexes: a page loaded above, or a new row list after any change, re-renders no visible row. */}
         <For each={slotKeys()}>
           {(key) => {
-            const item = () => slots().get(key)
-            const row = () => props.rows[item()?.index ?? -1]
+            // Memos: a slot reacts only when its own item or row changes, not to every new map of slots.
+            const item = createMemo(() => slots().get(key))
+            const row = createMemo(() => props.rows[item()?.index ?? -1])
             return (
               <div class="row-slot" data-index={item()?.index} ref={(el) => queueMicrotask(() => el.isConnected && virtualizer.measureElement(el))} style={{ transform: `translateY(${item()?.start ?? 0}px)` }}>
                 <Switch>

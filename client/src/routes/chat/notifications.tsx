@@ -3,6 +3,7 @@ import { createResource, createSignal, For, Show } from 'solid-js'
 import type { NotificationView } from '../../../../server/src/features/notifications/model'
 import { api, call, type ApiError } from '../../api/client'
 import { markNotificationsRead } from '../../chat/notifications'
+import { markdownToPlain } from '../../ui/markdown'
 
 const describe: Record<string, string> = {
   mention: 'mentioned you',
@@ -56,7 +57,7 @@ export function NotificationsPanel(props: { onClose(): void }) {
                       <strong>{n.preview.senderName ?? 'Someone'}</strong> {describe[n.kind] ?? n.kind}
                       <Show when={n.preview.conversationName}> in {n.preview.conversationName}</Show>
                       <Show when={n.preview.text}>
-                        <span class="preview">{n.preview.text}</span>
+                        <span class="preview">{markdownToPlain(n.preview.text!)}</span>
                       </Show>
                       <time class="muted small-text" dateTime={n.createdAt}>{new Date(n.createdAt).toLocaleString()}</time>
                     </button>

@@ -81,7 +81,18 @@ export default function Shell(props: { children?: JSX.Element }) {
       <aside class="sidebar" aria-label="Conversations">
         <Sidebar me={me()} displayName={profile()?.displayName ?? ''} isAdmin={profile()?.role === 'admin'} />
       </aside>
-      <div class="main-column" onPointerDown={(event) => menuOpen() && (event.preventDefault(), closeMenu())}>
+      <div
+        class="main-column"
+        ref={(column) =>
+          // Capture phase: a tap beside the open sidebar only closes it, it does not also press what lies under it.
+          column.addEventListener('click', (event) => {
+            if (!menuOpen() || menuToggle.contains(event.target as Node)) return
+            event.preventDefault()
+            event.stopPropagation()
+            closeMenu()
+          }, true)
+        }
+      >
         <header class="topbar">
           <button ref={menuToggle} type="button" class="icon-button menu-toggle" aria-label="Show conversations" aria-expanded={menuOpen()} onClick={() => setMenuOpen(!menuOpen())}>
             ☰
