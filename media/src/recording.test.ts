@@ -4,8 +4,8 @@ import type { Subprocess } from 'bun'
 import { DEVICE, TestLink, eventually, feedFfmpeg, ffmpegRtpParameters, startMedia, type StartedMedia } from './test-kit'
 import { probe, toneLevel, videoLevel } from './recording-probe'
 
-/** ffmpeg needs a VP8 keyframe before it writes anything; on a loaded machine that can take a while. */
-const SLOW = 120_000
+/** ffmpeg needs a VP8 keyframe before it writes anything, and the mix transcodes: on a loaded machine that takes a while. */
+const SLOW = 240_000
 /** The early speaker's tone and the late joiner's: a band-pass around each tells them apart in the mix. */
 const EARLY_HZ = 440
 const LATE_HZ = 1500
@@ -71,7 +71,7 @@ describe('recording', () => {
     const stopped = await link.link.request('rec', undefined, 'stopRecording', {})
     expect(stopped.recordingId).toBe(started.recordingId)
     expect(stopped.bytes).toBeGreaterThan(160_000)
-    const notified = await link.waitFor('recordingStopped', (frame) => frame.roomId === 'rec', 90_000)
+    const notified = await link.waitFor('recordingStopped', (frame) => frame.roomId === 'rec', 180_000)
     expect(notified).toMatchObject({ recordingId: started.recordingId, path: started.path, reason: 'stopped' })
     expect(notified.bytes).toBe(statSync(started.path).size)
     // The segments are gone once mixed.
@@ -86,17 +86,21 @@ describe('recording', () => {
 
     // The early window (first second) has the early tone and not the late one; the last seconds have both.
     const early = { from: 0.3, to: 1.3 }
-    const late = { from: duration - 2, to: duration - 0.5 }
+    const late = { from: duration - 3, to: duration - 0.5 }
     expect(await toneLevel(started.path, EARLY_HZ, early)).toBeGreaterThan(-40)
     expect(await toneLevel(started.path, EARLY_HZ, late)).toBeGreaterThan(-40)
     const lateToneEarly = await toneLevel(started.path, LATE_HZ, early)
     const lateToneLate = await toneLevel(started.path, LATE_HZ, late)
     expect(lateToneLate).toBeGreaterThan(-40)
     expect(lateToneLate - lateToneEarly).toBeGreaterThan(20)
-    // The late joiner's cell (right half) is black early and shows the test pattern late; the early cell shows it throughout.
-    expect(await videoLevel(started.path, { x: 640, y: 0, width: 640, height: 360 }, 0.8)).toBeLessThan(20)
-    expect(await videoLevel(started.path, { x: 640, y: 0, width: 640, height: 360 }, duration - 1)).toBeGreaterThan(40)
-    expect(await videoLevel(started.path, { x: 0, y: 0, width: 640, height: 360 }, duration - 1)).toBeGreaterThan(40)
+    // The late joiner's cell (right half) is black early and shows the test pattern late; the early cell shows it too.
+    // (Sampled over the last seconds: a CPU-starved feeder stamps fewer frames than wall time, so its segment can end early.)
+    const right = { x: 640, y: 0, width: 640, height: 360 }
+    const left = { x: 0, y: 0, width: 640, height: 360 }
+    const lastSeconds = [duration - 3, duration - 2, duration - 1]
+    expect(await videoLevel(started.path, right, 0.8)).toBeLessThan(20)
+    expect(Math.max(...(await Promise.all(lastSeconds.map((at) => videoLevel(started.path, right, at)))))).toBeGreaterThan(40)
+    expect(Math.max(...(await Promise.all(lastSeconds.map((at) => videoLevel(started.path, left, at)))))).toBeGreaterThan(40)
   }, SLOW)
 
   test('a producer paused when its segment starts is placed where it first sends, not where it appeared', async () => {
@@ -110,15 +114,16 @@ describe('recording', () => {
     const { producerId } = await link.link.request('paused', 'listener', 'produce', { transportId: transport.transportId, kind: 'audio', rtpParameters: ffmpegRtpParameters('audio'), appData: { source: 'mic' } })
     await link.link.request('paused', 'listener', 'pauseProducer', { producerId })
     feeders.push(feedFfmpeg('audio', transport, LATE_HZ))
-    await eventually(() => segmentSizes(started.path), (sizes) => sizes.length === 2 && sizes[0]! > 40_000, 60_000)
+    // ffmpeg writes the listener's segment file only once packets come: until then only the talker's grows.
+    await eventually(() => segmentSizes(started.path), (sizes) => sizes[0]! > 40_000, 60_000)
     await link.link.request('paused', 'listener', 'resumeProducer', { producerId })
     await eventually(() => segmentSizes(started.path), (sizes) => sizes.length === 2 && sizes[1]! > 24_000, 60_000)
     await link.link.request('paused', undefined, 'stopRecording', {})
-    await link.waitFor('recordingStopped', (frame) => frame.roomId === 'paused', 90_000)
+    await link.waitFor('recordingStopped', (frame) => frame.roomId === 'paused', 180_000)
     const duration = Number((await probe(started.path)).format.duration)
     // The listener unmuted after the talker's 40 KB (about five seconds): silent at 1–3 s, heard at the end.
     const before = await toneLevel(started.path, LATE_HZ, { from: 1, to: 3 })
-    const after = await toneLevel(started.path, LATE_HZ, { from: duration - 2, to: duration - 0.5 })
+    const after = await toneLevel(started.path, LATE_HZ, { from: duration - 3, to: duration - 0.5 })
     expect(after).toBeGreaterThan(-40)
     expect(after - before).toBeGreaterThan(20)
   }, SLOW)
@@ -129,12 +134,12 @@ describe('recording', () => {
     await speaker('armed', 'first', ['audio'])
     await eventually(() => segmentSizes(started.path), (sizes) => sizes.length === 1 && sizes[0]! > 16_000, 60_000)
     await link.link.request('armed', undefined, 'stopRecording', {})
-    const notified = await link.waitFor('recordingStopped', (frame) => frame.roomId === 'armed', 90_000)
+    const notified = await link.waitFor('recordingStopped', (frame) => frame.roomId === 'armed', 180_000)
     expect(notified.reason).toBe('stopped')
     const probed = await probe(started.path)
     expect(probed.streams.map((stream) => `${stream.codec_type}/${stream.codec_name}`)).toEqual(['audio/opus'])
     expect(Number(probed.format.duration)).toBeGreaterThan(1)
-    expect(await toneLevel(started.path, EARLY_HZ, { from: Number(probed.format.duration) - 1.5, to: Number(probed.format.duration) - 0.3 })).toBeGreaterThan(-40)
+    expect(await toneLevel(started.path, EARLY_HZ, { from: Math.max(0, Number(probed.format.duration) - 2.5), to: Number(probed.format.duration) - 0.3 })).toBeGreaterThan(-40)
   }, SLOW)
 
   test('a recording nobody ever sent to ends as failed, with no file', async () => {
@@ -151,7 +156,7 @@ describe('recording', () => {
     const started = await link.link.request('rec', undefined, 'startRecording', {})
     await eventually(() => segmentSizes(started.path), (sizes) => sizes.length === 4 && sizes.every((size) => size > 20_000), 60_000)
     await link.link.request('rec', undefined, 'closeRoom', {})
-    const notified = await link.waitFor('recordingStopped', (frame) => frame.notification.data.recordingId === started.recordingId, 90_000)
+    const notified = await link.waitFor('recordingStopped', (frame) => frame.notification.data.recordingId === started.recordingId, 180_000)
     expect(notified.reason).toBe('room-closed')
     expect(notified.bytes).toBeGreaterThan(20_000)
     expect(bystander.notifications.some((frame) => frame.notification.name === 'recordingStopped')).toBe(false)

@@ -124,19 +124,25 @@ export class Recording {
       if (durationMs === null) this.#logger.warn('mix() [segment left out: nothing decodable]', { path: result.path, kind: result.kind, bytes: result.bytes })
       else probed.push({ ...result, durationMs })
     }
+    // The file starts with the first packet of any segment: setting up the first segments takes a moment.
+    const startMs = probed.length ? Math.min(...probed.map((segment) => segment.offsetMs)) : 0
+    const durationMs = Math.max(0, this.#durationMs - startMs)
+    const shifted = probed.map((segment) => ({ ...segment, offsetMs: segment.offsetMs - startMs }))
     let bytes = 0
     if (probed.length) {
-      const ok = await runMix(mixArguments(probed, this.#durationMs, this.path), this.#durationMs, this.#logger)
+      const ok = await runMix(mixArguments(shifted, durationMs, this.path), durationMs, this.#logger)
       try {
         bytes = ok ? statSync(this.path).size : 0
       } catch (error) {
         this.#logger.warn('mix() [no output]', errorFields(error))
       }
     }
-    for (const result of this.#results) rmSync(result.path, { force: true })
+    // A failed mix keeps its segments for a person to mix by hand (logged with their paths).
+    if (bytes || !probed.length) for (const result of this.#results) rmSync(result.path, { force: true })
+    else this.#logger.error('mix() [mix failed, segments kept]', { segments: probed.map((segment) => ({ path: segment.path, offsetMs: segment.offsetMs })) })
     if (!bytes) rmSync(this.path, { force: true })
-    this.#logger.info('mix() [recording written]', { path: this.path, bytes, segments: probed.length, durationMs: this.#durationMs })
-    return { recordingId: this.id, path: this.path, bytes, durationMs: this.#durationMs }
+    this.#logger.info('mix() [recording written]', { path: this.path, bytes, segments: probed.length, durationMs })
+    return { recordingId: this.id, path: this.path, bytes, durationMs }
   }
 }
 

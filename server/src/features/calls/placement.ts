@@ -5,6 +5,8 @@ import { listMediaServers, pickMediaServer } from '../../../../media/src/registr
 
 /** A placement outlives any call; the call's end deletes it. */
 const PLACEMENT_TTL_SECONDS = 7 * 24 * 3600
+/** Rooms remembered per instance; other instances end calls too, so the oldest are dropped past this. */
+const MAX_CACHED_ROOMS = 10_000
 /** Deletes the placement only while it still names the stale URL (another instance may have re-placed it). */
 const DELETE_IF_EQUAL = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
 
@@ -58,6 +60,7 @@ export class RoomPlacement {
 
   #remember(roomId: string, url: string): string {
     this.#cache.set(roomId, url)
+    if (this.#cache.size > MAX_CACHED_ROOMS) this.#cache.delete(this.#cache.keys().next().value!)
     return url
   }
 

@@ -135,7 +135,9 @@ describe('call recording through the API', () => {
     // The tone that was producing when recording started and the test pattern that started later.
     expect(probe.streams.map((stream) => `${stream.codec_type}/${stream.codec_name}`).sort()).toEqual(['audio/opus', 'video/vp8'])
     expect(Number(probe.format.duration)).toBeGreaterThan(1)
-    expect(await videoLevel(local, { x: 0, y: 0, width: 640, height: 360 }, Number(probe.format.duration) - 0.5)).toBeGreaterThan(40)
+    // The test pattern fills the frame somewhere in the last seconds (a CPU-starved feeder's segment may end a little early).
+    const lastSeconds = [1.5, 1, 0.5].map((back) => Number(probe.format.duration) - back)
+    expect(Math.max(...(await Promise.all(lastSeconds.map((at) => videoLevel(local, { x: 0, y: 0, width: 640, height: 360 }, at)))))).toBeGreaterThan(40)
 
     // The transcription was requested for that message (it runs in-process: no worker consumes the queue here).
     const transcript = await eventually(
@@ -188,6 +190,6 @@ describe('call recording through the API', () => {
     const duration = Number(probe.format.duration)
     expect(duration).toBeGreaterThan(1.5)
     // ffmpeg's 440 Hz tone is what the file holds.
-    expect(await toneLevel(local, 440, { from: duration - 1.5, to: duration - 0.3 })).toBeGreaterThan(-40)
+    expect(await toneLevel(local, 440, { from: Math.max(0, duration - 2.5), to: duration - 0.3 })).toBeGreaterThan(-40)
   }, SLOW)
 })
