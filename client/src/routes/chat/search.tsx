@@ -105,6 +105,7 @@ export function SearchDialog(props: { onClose(): void; conversationId?: string }
                 e.preventDefault()
                 const next = MODES[(MODES.findIndex((m) => m.mode === mode()) + 1) % MODES.length]!.mode
                 setMode(next)
+                setActive(0)
                 document.getElementById(`search-tab-${next}`)?.focus()
               }}
             >

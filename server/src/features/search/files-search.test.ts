@@ -104,6 +104,10 @@ describe('file search', () => {
     // Shared again elsewhere: the live message is where the result points.
     const again = await attach(alice, conversationId, [file.id])
     expect((await search(bob, key)).body.results[0].attachedTo.messageId).toBe(again.id)
+    // A thread reply carrying it says which thread to open.
+    const reply = await server.request('POST', `/conversations/${conversationId}/messages`, { token: alice.accessToken, body: { content: 'again, in the thread', parentId: again.id, attachments: [file.id] } })
+    expect(reply.status).toBe(201)
+    expect((await search(bob, key)).body.results[0].attachedTo).toMatchObject({ messageId: reply.body.id, parentId: again.id })
   })
 
   test('filters: from:, kind, before:/after:, has:file; filter-only queries come newest first', async () => {
