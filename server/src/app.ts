@@ -63,7 +63,7 @@ export function createApp(ctx: AppContext) {
             { name: 'messages', description: 'Messages, threads, edits, reactions and pins' },
             { name: 'threads', description: 'Following threads, the threads inbox and thread read state' },
             { name: 'notifications', description: 'Mentions, DMs, thread replies and invites; read state, unread counts, do-not-disturb' },
-            { name: 'search', description: 'Full-text message search and people search' },
+            { name: 'search', description: 'Full-text search over messages and file names, and people search' },
             { name: 'moderation', description: 'Mutes, bans, slow mode, moderator deletes and the moderation log' },
             { name: 'marketplace', description: 'Listings in lounges, offers and their transaction record, each change posted as a system message' },
             { name: 'stories', description: '24-hour stories: feed, views and replies by DM' },

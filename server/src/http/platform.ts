@@ -12,21 +12,24 @@ interface RequestRecord {
   userId?: string
 }
 
-const records = new WeakMap<Request, RequestRecord>()
+// Kept on the request itself: a WeakMap keyed by every request made each garbage collection walk them all.
+const RECORD = Symbol('parley.request')
+type Recorded = Request & { [RECORD]?: RequestRecord }
+const recordOf = (request: Request) => (request as Recorded)[RECORD]
 
 /** Lets the auth guard attach the user id to the request log line. */
 export function noteRequestUser(request: Request, userId: string): void {
-  const record = records.get(request)
+  const record = recordOf(request)
   if (record) record.userId = userId
 }
 
 export function requestIdOf(request: Request): string | undefined {
-  return records.get(request)?.id
+  return recordOf(request)?.id
 }
 
 /** The client address already resolved for this request, if any; undefined when not looked up yet. */
 export function requestIpOf(request: Request): string | null | undefined {
-  return records.get(request)?.ip
+  return recordOf(request)?.ip
 }
 
 /** The path of an absolute request URL without building a URL object. */
@@ -114,18 +117,20 @@ export function platform(ctx: AppContext) {
     entry.latency.observe(seconds)
   }
 
-  type Started = { request: Request; set: { headers: Record<string, string | number>; status?: number | string } }
+  // Elysia's Bun adapter hands pre-routing hooks the `path` and `url` it has read (not in its types;
+  // each `request.url` read builds a new string), so they are used when present.
+  type Started = { request: Request; path?: string; url?: string; set: { headers: Record<string, string | number>; status?: number } }
   // Taken once at start: a hook that reads `server` from the context costs every route a getter.
   let server: Parameters<typeof clientIp>[2] = null
 
   /** Everything but the per-IP limit: request id, headers, CORS; '' answers a preflight; a body over the limit throws 413. */
-  function start(request: Request, set: Started['set']): '' | undefined {
+  function start({ request, path, url = request.url, set }: Started): '' | undefined {
+    const pathname = path ?? pathnameOf(url)
     const incoming = request.headers.get('x-request-id')
     const record: RequestRecord = { id: incoming && REQUEST_ID.test(incoming) ? incoming : Bun.randomUUIDv7(), startedAt: performance.now() }
-    records.set(request, record)
-    const pathname = pathnameOf(request.url)
+    ;(request as Recorded)[RECORD] = record
     set.headers['x-request-id'] = record.id
-    Object.assign(set.headers, securityHeaders(request, pathname, config))
+    Object.assign(set.headers, securityHeaders(request, pathname, config, url))
 
     const origin = request.headers.get('origin')
     // Answers differ by Origin whenever an allow-list exists, so caches must key on it for every origin.
@@ -151,7 +156,7 @@ export function platform(ctx: AppContext) {
   }
 
   const ipKey = (request: Request) => {
-    const record = records.get(request)
+    const record = recordOf(request)
     return record && record.ip !== undefined ? `ip:${record.ip ?? 'unknown'}` : null
   }
   const checkIp = (result: RateResult) => {
@@ -162,13 +167,13 @@ export function platform(ctx: AppContext) {
   // makes it prepare everything (headers, cookies, query) for every route, so these destructure.
   // With an in-memory limiter nothing here waits: a plain hook spares each request a promise.
   const onRequest = hitNow
-    ? ({ request, set }: Started) => {
-        if (start(request, set) === '') return ''
+    ? ({ request, path, url, set }: Started) => {
+        if (start({ request, path, url, set }) === '') return ''
         const key = ipKey(request)
         if (key) checkIp(hitNow(key, config.rateLimit.ipPerMinute, 60_000))
       }
-    : async ({ request, set }: Started) => {
-        if (start(request, set) === '') return ''
+    : async ({ request, path, url, set }: Started) => {
+        if (start({ request, path, url, set }) === '') return ''
         const key = ipKey(request)
         if (key) checkIp(await limiter.hit(key, config.rateLimit.ipPerMinute, 60_000))
       }
@@ -193,7 +198,7 @@ export function platform(ctx: AppContext) {
       }
     })
     .onAfterResponse({ as: 'global' }, ({ request, route, set, path }) => {
-      const record = records.get(request)
+      const record = recordOf(request)
       if (!record) return
       const seconds = (performance.now() - record.startedAt) / 1000
       const status = String(typeof set.status === 'number' ? set.status : 200)

@@ -46,8 +46,8 @@ const VARIANTS = {
 }
 
 /** The security headers for one response; HSTS only when the request reached us over TLS. */
-export function securityHeaders(request: Request, pathname: string, config: Config): Readonly<Record<string, string>> {
-  const https = request.url.startsWith('https:') || (config.trustProxy && request.headers.get('x-forwarded-proto') === 'https')
+export function securityHeaders(request: Request, pathname: string, config: Config, url = request.url): Readonly<Record<string, string>> {
+  const https = url.startsWith('https:') || (config.trustProxy && request.headers.get('x-forwarded-proto') === 'https')
   const docs = pathname.startsWith('/swagger')
   return https ? (docs ? VARIANTS.docsHttps : VARIANTS.appHttps) : docs ? VARIANTS.docs : VARIANTS.app
 }

@@ -34,10 +34,6 @@ function looksExpired(token: string): boolean {
 }
 
 /**
- * Access tokens (`@elysiajs/jwt`, HS256) and the `auth` / `admin` route options. Every protected
- * route re-checks the session in the database, so logout, revocation and disabling act at once.
- */
-/**
  * Resolves an access token to its user and live session, for HTTP requests and sockets alike.
  * Throws 401 with TOKEN_EXPIRED (refresh and retry), TOKEN_INVALID, SESSION_REVOKED, SESSION_EXPIRED or ACCOUNT_DISABLED.
  */
@@ -54,6 +50,12 @@ export function accessTokenAuthenticator(ctx: AppContext) {
   }
 }
 
+/**
+ * Access tokens (`@elysiajs/jwt`, HS256) and the `auth` / `admin` route options. Every protected
+ * route re-checks the session through SessionService.authenticate (cached per process for
+ * SESSION_CACHE_MS, invalidated at once on every instance), so logout, revocation and disabling act
+ * on the next request.
+ */
 export function authGuard(ctx: AppContext) {
   const { config, services, limiter } = ctx
   const authenticateAccessToken = accessTokenAuthenticator(ctx)

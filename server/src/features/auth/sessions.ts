@@ -121,7 +121,10 @@ export class SessionService {
     if (now - row.session.lastUsedAt.getTime() > TOUCH_INTERVAL_MS) {
       this.db.update(sessions).set({ lastUsedAt: new Date(now) }).where(eq(sessions.id, sessionId)).run()
     }
-    this.#cache.set(sessionId, userId, row, now)
+    // Shared by every request until it expires: frozen, so a handler that writes to `auth.user` fails loudly.
+    Object.freeze(row.session)
+    Object.freeze(row.user)
+    this.#cache.set(sessionId, userId, Object.freeze(row), now)
     return row
   }
 
