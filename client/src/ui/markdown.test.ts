@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { markdownToPlain, renderMarkdown, safeHref } from './markdown'
+import { markdownToPlain, renderMarkdown, safeHref, stripMarkdownMarkers } from './markdown'
 
 const names: Record<string, string> = { ada: 'Ada Lovelace' }
 const render = (source: string) => renderMarkdown(source, { mentionName: (u) => names[u] ?? null })
@@ -57,5 +57,17 @@ describe('markdownToPlain', () => {
 
   test('leaves snake_case words and lone asterisks alone', () => {
     expect(markdownToPlain('set max_retry_count to 3 * 2')).toBe('set max_retry_count to 3 * 2')
+  })
+})
+
+describe('stripMarkdownMarkers', () => {
+  test('drops fences, bold, strike and code ticks in a snippet piece, even when a hit splits their pairs', () => {
+    // The snippet `Hello, the **<mark>release</mark> notes** are ready: ```ts const ready = true ````, piece by piece.
+    expect(['Hello, the **', 'release', ' notes** are ready: ```ts const ready = true ```'].map(stripMarkdownMarkers).join('')).toBe('Hello, the release notes are ready: const ready = true ')
+    expect(stripMarkdownMarkers('~~old~~ and `code`')).toBe('old and code')
+  })
+
+  test('keeps lone asterisks and underscores in words', () => {
+    expect(stripMarkdownMarkers('3 * 2 is max_retry')).toBe('3 * 2 is max_retry')
   })
 })

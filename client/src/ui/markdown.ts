@@ -110,6 +110,15 @@ function paragraphs(text: string, mentionName: (username: string) => string | nu
 }
 
 /** One line of plain text from Markdown, for previews (notifications): no markers, fences or line breaks. */
+/**
+ * Markdown's markers in a piece of a snippet (fences, bold, strike, code ticks), dropped without
+ * looking for pairs: a snippet is a window cut anywhere, so a pair may be split by a search hit or
+ * by the window's edge. Single `*` and `_` stay (they are as often plain text).
+ */
+export function stripMarkdownMarkers(text: string): string {
+  return text.replace(/```[\w-]*/g, ' ').replace(/\*\*|__|~~|`/g, '').replace(/\s+/g, ' ')
+}
+
 export function markdownToPlain(source: string): string {
   return source
     .replace(/```[^\n]*\n?/g, ' ')

@@ -3,18 +3,25 @@ import { createResource, createSignal, For, Show } from 'solid-js'
 import { api, call, type ApiError } from '../../api/client'
 import { chat, conversationTitle, displayName } from '../../chat/store'
 import { Dialog } from '../../ui/dialog'
+import { stripMarkdownMarkers } from '../../ui/markdown'
 import { fileHitContext, openFileHit } from './search-files'
 
 const ENTITIES: Record<string, string> = { '&amp;': '&', '&lt;': '<', '&gt;': '>', '&quot;': '"', '&#39;': "'", '&#x27;': "'" }
 
-/** The server's snippet is escaped HTML with <mark> hits; we rebuild it as text nodes so nothing else can render. */
-export function Snippet(props: { html: string }) {
+/**
+ * The server's snippet is escaped HTML with <mark> hits; we rebuild it as text nodes so nothing else can render.
+ * `markdown`: the snippet is of a message, so its markdown markers are dropped (a file name is shown as it is).
+ */
+export function Snippet(props: { html: string; markdown?: boolean }) {
   const parts = () => {
     const out: Array<{ text: string; hit: boolean }> = []
     let inside = false
     props.html.split(/<(\/?)mark>/).forEach((piece, index) => {
       if (index % 2 === 1) inside = piece !== '/'
-      else if (piece) out.push({ text: piece.replace(/&(amp|lt|gt|quot|#39|#x27);/g, (e) => ENTITIES[e] ?? e), hit: inside })
+      else if (piece) {
+        const text = piece.replace(/&(amp|lt|gt|quot|#39|#x27);/g, (e) => ENTITIES[e] ?? e)
+        out.push({ text: props.markdown ? stripMarkdownMarkers(text) : text, hit: inside })
+      }
     })
     return out
   }
@@ -158,7 +165,7 @@ export function SearchDialog(props: { onClose(): void; conversationId?: string }
                   {hit.matchedIn === 'transcript' ? ' · in the voice transcript' : ''}
                 </div>
                 <div class="snippet">
-                  <Snippet html={hit.snippet} />
+                  <Snippet html={hit.snippet} markdown />
                 </div>
               </li>
             )
