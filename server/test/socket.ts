@@ -78,3 +78,25 @@ export class TestSocket {
     this.ws.close()
   }
 }
+
+/** The sockets one test file opens against its server, signed in and ready; `closeAll()` in its afterAll. */
+export class SocketPool {
+  readonly #open: TestSocket[] = []
+
+  /** `server` is read at connect time, so the pool can be made before the server starts. */
+  constructor(private readonly server: () => { url: string }) {}
+
+  async connect(who: { accessToken: string }): Promise<TestSocket> {
+    return this.track(await TestSocket.ready(this.server().url, who.accessToken))
+  }
+
+  /** Closes a socket opened some other way together with the rest. */
+  track(socket: TestSocket): TestSocket {
+    this.#open.push(socket)
+    return socket
+  }
+
+  closeAll(): void {
+    for (const socket of this.#open.splice(0)) socket.close()
+  }
+}

@@ -3,27 +3,23 @@ import { eq } from 'drizzle-orm'
 import { users } from '../db/schema'
 import { startServer, type Session, type TestServer } from '../../test/harness'
 import { seedConversation } from '../../test/fixtures'
-import { TestSocket } from '../../test/socket'
+import { SocketPool } from '../../test/socket'
 import { waitFor } from '../../test/wait'
 import { SOCKET_DND_MS } from './presence'
 
 /** The `dnd` presence status and the do-not-disturb setting (`/users/me/dnd`) are one setting seen two ways. */
 let server: TestServer
-const sockets: TestSocket[] = []
+const sockets = new SocketPool(() => server)
 
 beforeAll(async () => {
   server = await startServer()
 })
 afterAll(async () => {
-  for (const socket of sockets) socket.close()
+  sockets.closeAll()
   await server.stop()
 })
 
-async function connect(who: Session): Promise<TestSocket> {
-  const socket = await TestSocket.ready(server.url, who.accessToken)
-  sockets.push(socket)
-  return socket
-}
+const connect = (who: Session) => sockets.connect(who)
 
 const getDnd = async (who: Session) => (await server.request('GET', '/users/me/dnd', { token: who.accessToken })).body as { active: boolean; until: string | null }
 const putDnd = (who: Session, until: string | null) => server.request('PUT', '/users/me/dnd', { token: who.accessToken, body: { until } })

@@ -2,24 +2,20 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { join } from 'node:path'
 import { startServer, type Session, type TestServer } from '../../test/harness'
 import { seedConversation } from '../../test/fixtures'
-import { TestSocket } from '../../test/socket'
+import { SocketPool, TestSocket } from '../../test/socket'
 
 let server: TestServer
-const sockets: TestSocket[] = []
+const sockets = new SocketPool(() => server)
 
 beforeAll(async () => {
   server = await startServer()
 })
 afterAll(async () => {
-  for (const socket of sockets) socket.close()
+  sockets.closeAll()
   await server.stop()
 })
 
-async function connect(who: Session): Promise<TestSocket> {
-  const socket = await TestSocket.ready(server.url, who.accessToken)
-  sockets.push(socket)
-  return socket
-}
+const connect = (who: Session) => sockets.connect(who)
 
 const conversation = (members: Session[]) => seedConversation(server, members)
 
@@ -77,7 +73,7 @@ describe('presence across API instances', () => {
       const seen = eyes.events.filter((e) => e.type === 'presence' && e.userId === watched.user.id).map((e) => e.status)
       expect(seen.at(-1)).toBe('online')
       const snapshot = await TestSocket.ready(server.url, (await server.login(watcher.user.email, watcher.password)).body.accessToken)
-      sockets.push(snapshot)
+      sockets.track(snapshot)
       await snapshot.command({ type: 'presence.subscribe', userIds: [watched.user.id] })
       expect(snapshot.events.find((e) => e.type === 'presence')).toMatchObject({ status: 'online' })
       onFirst.close()

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { startServer, type Session, type TestServer } from '../../../test/harness'
 import { seedConversation } from '../../../test/fixtures'
-import { TestSocket } from '../../../test/socket'
+import { SocketPool, TestSocket } from '../../../test/socket'
 import { waitFor } from '../../../test/wait'
 import { signal as signalRequest } from './call-kit'
 import { SECRET, startMedia, type StartedMedia } from '../../../../media/src/test-kit'
@@ -13,7 +13,7 @@ let server: TestServer
 let alice: Session
 let bob: Session
 let carol: Session
-const sockets: TestSocket[] = []
+const sockets = new SocketPool(() => server)
 
 beforeAll(async () => {
   const prefix = `test:${crypto.randomUUID()}:`
@@ -23,16 +23,12 @@ beforeAll(async () => {
   await waitFor(() => server.ctx.services.calls.mediaAvailable || undefined, 'the link to the registered media process', 20_000)
 }, 60_000)
 afterAll(async () => {
-  for (const socket of sockets) socket.close()
+  sockets.closeAll()
   await server?.stop()
   await media?.stop()
 })
 
-async function connect(who: Session): Promise<TestSocket> {
-  const socket = await TestSocket.ready(server.url, who.accessToken)
-  sockets.push(socket)
-  return socket
-}
+const connect = (who: Session) => sockets.connect(who)
 
 const signal = (socket: TestSocket, callId: string, name: string, data: unknown = {}) => signalRequest(socket, callId, { name, data })
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import Redis from 'ioredis'
 import { startServer, type Session, type TestServer } from '../../../test/harness'
 import { seedConversation } from '../../../test/fixtures'
-import { TestSocket } from '../../../test/socket'
+import { SocketPool, TestSocket } from '../../../test/socket'
 import { waitFor } from '../../../test/wait'
 import { signal as signalRequest } from './call-kit'
 import { mintMediaToken } from '../../../../media/src/auth'
@@ -16,7 +16,7 @@ let medias: StartedMedia[] = []
 let redis: Redis
 let server: TestServer
 let people: Session[]
-const sockets: TestSocket[] = []
+const sockets = new SocketPool(() => server)
 
 beforeAll(async () => {
   // A short registration TTL refreshes the reported load every second.
@@ -29,17 +29,13 @@ beforeAll(async () => {
   await waitFor(() => server.ctx.services.calls.mediaAvailable || undefined, 'a link to a registered media process', 20_000)
 }, 60_000)
 afterAll(async () => {
-  for (const socket of sockets) socket.close()
+  sockets.closeAll()
   redis?.disconnect()
   await server?.stop()
   await Promise.all(medias.map((media) => media.stop()))
 })
 
-async function connect(who: Session): Promise<TestSocket> {
-  const socket = await TestSocket.ready(server.url, who.accessToken)
-  sockets.push(socket)
-  return socket
-}
+const connect = (who: Session) => sockets.connect(who)
 
 const signal = (socket: TestSocket, callId: string, name: string, data: unknown = {}) => signalRequest(socket, callId, { name, data })
 

@@ -5,7 +5,7 @@ import { basename, dirname, join } from 'node:path'
 import type { Subprocess } from 'bun'
 import { startServer, type Session, type TestServer } from '../../../test/harness'
 import { seedConversation } from '../../../test/fixtures'
-import { TestSocket } from '../../../test/socket'
+import { SocketPool } from '../../../test/socket'
 import { waitFor } from '../../../test/wait'
 import { DEVICE, SECRET, TestLink, eventually, feedFfmpeg, ffmpegRtpParameters, startMedia, type StartedMedia } from '../../../../media/src/test-kit'
 import { probe as ffprobe, toneLevel, videoLevel } from '../../../../media/src/recording-probe'
@@ -20,7 +20,7 @@ let alice: Session
 let bob: Session
 let owner: Session
 let outsider: Session
-const sockets: TestSocket[] = []
+const sockets = new SocketPool(() => server)
 const feeders: Subprocess[] = []
 const scratch = mkdtempSync(join(tmpdir(), 'parley-recording-test-'))
 
@@ -35,18 +35,14 @@ beforeAll(async () => {
 }, 60_000)
 afterAll(async () => {
   for (const feeder of feeders) feeder.kill('SIGKILL')
-  for (const socket of sockets) socket.close()
+  sockets.closeAll()
   feederLink?.close()
   await server?.stop()
   await media?.stop()
   rmSync(scratch, { recursive: true, force: true })
 })
 
-async function connect(who: Session): Promise<TestSocket> {
-  const socket = await TestSocket.ready(server.url, who.accessToken)
-  sockets.push(socket)
-  return socket
-}
+const connect = (who: Session) => sockets.connect(who)
 
 /** A peer in the call's media room sending ffmpeg's tone or test pattern. */
 async function produce(roomId: string, peerId: string, kind: 'audio' | 'video'): Promise<void> {

@@ -5,29 +5,25 @@ import { notifications } from '../../db/schema'
 import { newId } from '../../lib/crypto'
 import { expectErrorShape, startServer, type Session, type TestServer } from '../../../test/harness'
 import { seedConversation } from '../../../test/fixtures'
-import { TestSocket } from '../../../test/socket'
+import { SocketPool, TestSocket } from '../../../test/socket'
 
 let server: TestServer
 let alice: Session
 let bob: Session
 let carol: Session
 let dave: Session
-const sockets: TestSocket[] = []
+const sockets = new SocketPool(() => server)
 
 beforeAll(async () => {
   server = await startServer()
   ;[alice, bob, carol, dave] = await Promise.all([server.register(), server.register(), server.register(), server.register()])
 })
 afterAll(async () => {
-  for (const socket of sockets) socket.close()
+  sockets.closeAll()
   await server.stop()
 })
 
-async function connect(who: Session): Promise<TestSocket> {
-  const socket = await TestSocket.ready(server.url, who.accessToken)
-  sockets.push(socket)
-  return socket
-}
+const connect = (who: Session) => sockets.connect(who)
 
 /** Conversations made directly in the database, so these tests depend only on messaging; DMs need their pair key. */
 function conversation(members: Session[], kind: 'group' | 'dm' = 'group'): string {
