@@ -1,7 +1,7 @@
-import { and, asc, count, eq, inArray, isNull, ne, sql } from 'drizzle-orm'
+import { and, asc, count, eq, inArray, ne, sql } from 'drizzle-orm'
 import type { Db, Tx } from '../../db/client'
 import { transaction } from '../../db/client'
-import { conversations, participants, users, workspaceMembers, type ConversationKind, type WorkspaceRole } from '../../db/schema'
+import { conversations, participants, type ConversationKind } from '../../db/schema'
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../errors'
 import { newId } from '../../lib/crypto'
 import type { ConversationAccess, ConversationRow, ParticipantRow } from './access'
@@ -16,6 +16,7 @@ import {
   type UpdateConversationInput,
   type UpdateMySettingsInput,
 } from './model'
+import { assertChannelNameFree, assertUnreachable, assertUsersExist, assertWorkspaceMembers, channelName, conversationNotFound, hasReadReceipts, isModerator, isWorkspaceManager, othersThan, workspaceNotFound } from './rules'
 import { listingsFor, participantPage, participantsByIds, summariesFor, summaryFor, toConversation } from './views'
 
 /** Who is acting: the platform role decides over lounges. */
@@ -26,12 +27,6 @@ export interface Actor {
 
 type ParticipantRole = ParticipantRow['role']
 type Created = { summary: ConversationSummary; created: boolean }
-
-const channelName = new RegExp(CHANNEL_NAME_PATTERN)
-const conversationNotFound = () => new NotFoundError('Conversation not found', { code: 'CONVERSATION_NOT_FOUND' })
-const workspaceNotFound = () => new NotFoundError('Workspace not found', { code: 'WORKSPACE_NOT_FOUND' })
-const isWorkspaceManager = (role: WorkspaceRole | null) => role === 'owner' || role === 'admin'
-const isModerator = (participant: ParticipantRow | null) => participant?.role === 'owner' || participant?.role === 'moderator'
 
 /** Work that follows a read pointer moving forward (notifications for the messages read). */
 export interface ReadHook {
@@ -79,20 +74,20 @@ export class ConversationService {
           const role = this.access.workspaceRole(input.workspaceId, actor.id, tx)
           if (!role) throw workspaceNotFound()
           if (role === 'guest') throw new ForbiddenError('Guests cannot create channels', { code: 'GUEST_NOT_ALLOWED' })
-          this.#assertChannelNameFree(tx, input.workspaceId, input.name)
-          const others = this.#others(actor.id, input.memberIds)
-          this.#assertWorkspaceMembers(tx, input.workspaceId, others)
+          assertChannelNameFree(tx, input.workspaceId, input.name)
+          const others = othersThan(actor.id, input.memberIds)
+          assertWorkspaceMembers(tx, input.workspaceId, others)
           const conversation = this.#insert(tx, actor, { kind: 'channel', workspaceId: input.workspaceId, name: input.name, isPrivate: input.isPrivate ?? false, topic: input.topic, description: input.description })
           this.#activity.push({ type: 'conversation.created', conversation, actorId: actor.id, memberIds: [actor.id, ...others] })
           return this.#created(tx, conversation, actor.id, 'owner', others)
         }
         case 'group': {
-          const others = this.#others(actor.id, input.memberIds)
+          const others = othersThan(actor.id, input.memberIds)
           if (others.length === 0) throw new ValidationError('A group needs at least one other member', { code: 'GROUP_TOO_SMALL' })
-          this.#assertUsersExist(tx, others)
+          assertUsersExist(tx, others)
           if (input.workspaceId) {
             if (!this.access.isWorkspaceMember(input.workspaceId, actor.id, tx)) throw workspaceNotFound()
-            this.#assertWorkspaceMembers(tx, input.workspaceId, others)
+            assertWorkspaceMembers(tx, input.workspaceId, others)
           }
           const conversation = this.#insert(tx, actor, { kind: 'group', workspaceId: input.workspaceId ?? null, name: input.name?.trim() ?? null })
           return this.#created(tx, conversation, actor.id, 'owner', others)
@@ -144,7 +139,7 @@ export class ConversationService {
           if (input.name === null || (input.name !== undefined && !channelName.test(input.name))) {
             throw new ValidationError('Channel names are 1–80 lower-case letters, digits, dashes or underscores', { code: 'VALIDATION_FAILED', details: [{ field: 'name', message: `must match ${CHANNEL_NAME_PATTERN}` }] })
           }
-          if (input.name !== undefined && input.name !== conversation.name) this.#assertChannelNameFree(tx, conversation.workspaceId!, input.name)
+          if (input.name !== undefined && input.name !== conversation.name) assertChannelNameFree(tx, conversation.workspaceId!, input.name)
           changes.name = input.name
           changes.isPrivate = input.isPrivate
           break
@@ -234,9 +229,9 @@ export class ConversationService {
       for (const id of added) {
         if (this.access.activeBan(conversationId, id, tx)) throw new ForbiddenError('That user is banned from this conversation', { code: 'USER_BANNED', details: { userId: id } })
       }
-      if (conversation.workspaceId) this.#assertWorkspaceMembers(tx, conversation.workspaceId, added)
+      if (conversation.workspaceId) assertWorkspaceMembers(tx, conversation.workspaceId, added)
       if (conversation.kind === 'group') {
-        this.#assertUsersExist(tx, added)
+        assertUsersExist(tx, added)
         const size = tx.select({ n: count() }).from(participants).where(eq(participants.conversationId, conversationId)).get()?.n ?? 0
         if (size + added.length > MAX_GROUP_SIZE) throw new ConflictError(`A group has at most ${MAX_GROUP_SIZE} members`, { code: 'GROUP_FULL', details: { limit: MAX_GROUP_SIZE, current: size } })
       }
@@ -307,7 +302,7 @@ export class ConversationService {
       this.#insertParticipants(tx, existing.id, [actor.id], 'member')
       return { summary: this.#summaryOrNotFound(tx, existing, actor.id), created: false }
     }
-    this.#assertUsersExist(tx, [otherId])
+    assertUsersExist(tx, [otherId])
     const conversation = this.#insert(tx, actor, { kind: 'dm', workspaceId: null, name: null, dmKey })
     return this.#created(tx, conversation, actor.id, 'member', [otherId])
   }
@@ -366,37 +361,4 @@ export class ConversationService {
     tx.update(participants).set({ role: 'owner' }).where(and(eq(participants.conversationId, conversation.id), eq(participants.userId, successor.userId))).run()
     this.#activity.push({ type: 'member.role_changed', scope: 'conversation', conversation, userId: successor.userId, role: 'owner', previousRole: successor.role, actorId: null })
   }
-
-  #others(actorId: string, ids: string[] = []): string[] {
-    return [...new Set(ids)].filter((id) => id !== actorId)
-  }
-
-  #assertChannelNameFree(tx: Tx, workspaceId: string, name: string) {
-    const taken = tx.select({ id: conversations.id }).from(conversations).where(and(eq(conversations.kind, 'channel'), eq(conversations.workspaceId, workspaceId), eq(conversations.name, name))).get()
-    if (taken) throw new ConflictError(`A channel named #${name} already exists in this workspace`, { code: 'CHANNEL_NAME_TAKEN' })
-  }
-
-  #assertUsersExist(tx: Tx, userIds: string[]) {
-    if (userIds.length === 0) return
-    const found = new Set(tx.select({ id: users.id }).from(users).where(and(inArray(users.id, userIds), isNull(users.disabledAt))).all().map((row) => row.id))
-    const missing = userIds.filter((id) => !found.has(id))
-    if (missing.length > 0) throw new NotFoundError('Some users were not found', { code: 'USER_NOT_FOUND', details: { userIds: missing } })
-  }
-
-  /** Unknown users and non-members get the same answer, so ids reveal nothing about other workspaces. */
-  #assertWorkspaceMembers(tx: Tx, workspaceId: string, userIds: string[]) {
-    if (userIds.length === 0) return
-    const found = new Set(tx.select({ userId: workspaceMembers.userId }).from(workspaceMembers).where(and(eq(workspaceMembers.workspaceId, workspaceId), inArray(workspaceMembers.userId, userIds))).all().map((row) => row.userId))
-    const missing = userIds.filter((id) => !found.has(id))
-    if (missing.length > 0) throw new ValidationError('Some users are not members of this workspace', { code: 'NOT_WORKSPACE_MEMBERS', details: { userIds: missing } })
-  }
-}
-
-function assertUnreachable(value: never): never {
-  throw new Error(`Unexpected value: ${String(value)}`)
-}
-
-/** Read receipts are shared where the room is small and personal; channels and lounges keep reading private. */
-function hasReadReceipts(kind: string): boolean {
-  return kind === 'dm' || kind === 'group'
 }
