@@ -18,11 +18,11 @@ import { writeFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { io as socketIo, type Socket } from 'socket.io-client'
 import { openDatabase } from '../server/src/db/client'
 import { seedChannel, seedMembers, seedUser, openShared, type Member } from './lib/chat-fixtures'
 import { nowMs, percentile, sortedCopy } from './lib/latency'
 import { LineWorker } from './lib/line-worker'
+import { parleySender, socketIoSender, type Sender } from './lib/fanout-senders'
 import { cleanup, cpuSeconds, freePort, rssMegabytes, startProcess, tempFolder, waitForHttp, type Started, runBench, type Abort } from './lib/processes'
 import { describeMachine, describeRevision, fmt, markdownTable, writeSection } from './lib/report'
 import { signAccessToken } from './lib/tokens'
@@ -85,14 +85,6 @@ interface Memory {
   sockets: number
   rssMb: number
   baseRssMb: number
-}
-
-/** One socket that posts `send` commands and counts the server's acks. */
-interface Sender {
-  send(frame: { conversationId: string; clientMsgId: string; content: string }): void
-  readonly acked: number
-  readonly failures: string[]
-  close(): void
 }
 
 interface Subject {
@@ -174,57 +166,6 @@ async function startSocketIo(): Promise<Subject> {
   await waitForHttp(`${url}/health`, started)
   const sender = await socketIoSender(url, signAccessToken(secret, owner.userId, owner.sessionId))
   return { name: 'Express + Socket.IO', url, protocol: 'socketio', process: started, dataDir, secret, dbPath, conversationId, workspaceId, sender }
-}
-
-async function parleySender(url: string, token: string): Promise<Sender> {
-  const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/ws?token=${encodeURIComponent(token)}`)
-  const failures: string[] = []
-  let acked = 0
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the sender socket got no ready within 10 s')), 10_000)
-    ws.onclose = (event) => reject(new Error(`the sender socket closed (${event.code} ${event.reason})`))
-    ws.onmessage = (event) => {
-      const data = event.data as string
-      if (data.includes('"type":"ready"')) {
-        clearTimeout(timer)
-        resolve()
-      } else if (data.startsWith('{"type":"ack"')) acked++
-      else if (data.startsWith('{"type":"error"')) failures.push(data.slice(0, 300))
-    }
-  })
-  ws.onclose = (event) => failures.push(`sender socket closed (${event.code} ${event.reason})`)
-  return {
-    send: (frame) => ws.send(JSON.stringify({ type: 'send', ...frame })),
-    get acked() {
-      return acked
-    },
-    failures,
-    close: () => ws.close(),
-  }
-}
-
-async function socketIoSender(url: string, token: string): Promise<Sender> {
-  const socket: Socket = socketIo(url, { transports: ['websocket'], auth: { token }, reconnection: false })
-  const failures: string[] = []
-  let acked = 0
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the Socket.IO sender did not connect within 10 s')), 10_000)
-    socket.once('connect', () => (clearTimeout(timer), resolve()))
-    socket.once('connect_error', (error) => (clearTimeout(timer), reject(error)))
-  })
-  socket.on('disconnect', (reason) => failures.push(`sender socket disconnected (${reason})`))
-  return {
-    send: (frame) =>
-      socket.emit('send', frame, (reply: { error?: string }) => {
-        if (reply?.error) failures.push(reply.error)
-        else acked++
-      }),
-    get acked() {
-      return acked
-    },
-    failures,
-    close: () => socket.close(),
-  }
 }
 
 /** Seeds `count` members, mints their tokens and opens their sockets across listener processes. */
