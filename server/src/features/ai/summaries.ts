@@ -48,13 +48,7 @@ export class SummaryJobs {
     const row = this.db.insert(aiSummaries).values({
       id, userId, conversationId, rootId: request.rootId ?? null, messageLimit: request.limit ?? DEFAULT_LIMIT, status: 'queued', createdAt: new Date(),
     }).returning().get()
-    try {
-      await this.jobs.enqueue<AiJob>(QUEUES.ai, 'summarize', { kind: 'summarize', summaryId: id, userId }, { jobId: id })
-    } catch (error) {
-      // Not queued means not accepted: the 503 leaves no summary that would never run.
-      this.db.delete(aiSummaries).where(eq(aiSummaries.id, id)).run()
-      throw error
-    }
+    await this.jobs.enqueueOrUndo<AiJob>(QUEUES.ai, 'summarize', { kind: 'summarize', summaryId: id, userId }, { jobId: id }, () => this.db.delete(aiSummaries).where(eq(aiSummaries.id, id)).run())
     return toSummaryJobView(row)
   }
 

@@ -44,13 +44,7 @@ export class ImageJobService {
       : { normalize: body.normalize ?? true, denoise: body.denoise ?? 3, sharpen: body.sharpen ?? true, formats: body.formats ?? ['original'] }
     const id = newId()
     const row = this.db.insert(imageJobs).values({ id, userId, operation: body.operation, options, fileIds: body.fileIds, status: 'queued', createdAt: new Date() }).returning().get()
-    try {
-      await this.jobs.enqueue<ImageJob>(QUEUES.images, body.operation, { imageJobId: id, userId }, { jobId: id })
-    } catch (error) {
-      // Not queued means not accepted: the 503 leaves nothing behind that would never run.
-      this.db.delete(imageJobs).where(eq(imageJobs.id, id)).run()
-      throw error
-    }
+    await this.jobs.enqueueOrUndo<ImageJob>(QUEUES.images, body.operation, { imageJobId: id, userId }, { jobId: id }, () => this.db.delete(imageJobs).where(eq(imageJobs.id, id)).run())
     return toImageJobView(row)
   }
 

@@ -72,6 +72,19 @@ export class JobService {
     }
   }
 
+  /**
+   * Enqueues the job of a row just written for it. Not queued means not accepted: when the queue
+   * refuses (503), `undo` removes the row, so nothing is left behind that would never run.
+   */
+  async enqueueOrUndo<T extends object>(queue: QueueName, name: string, data: T, options: EnqueueOptions, undo: () => void): Promise<string> {
+    try {
+      return await this.enqueue(queue, name, data, options)
+    } catch (error) {
+      undo()
+      throw error
+    }
+  }
+
   async getJob(queue: QueueName, jobId: string): Promise<Job | undefined> {
     const target = this.queue(queue)
     try {

@@ -61,13 +61,7 @@ export class ExportService {
     const row = this.db.insert(conversationExports).values({
       id, userId, conversationId, format: body.format, fromAt, toAt, includeThreads: body.includeThreads ?? false, status: 'queued', createdAt: new Date(),
     }).returning().get()
-    try {
-      await this.jobs.enqueue<ReportJob>(QUEUES.reports, 'conversation-export', { kind: 'conversation-export', exportId: id, userId }, { jobId: id })
-    } catch (error) {
-      // Not queued means not accepted: the 503 leaves no export that would never run.
-      this.db.delete(conversationExports).where(eq(conversationExports.id, id)).run()
-      throw error
-    }
+    await this.jobs.enqueueOrUndo<ReportJob>(QUEUES.reports, 'conversation-export', { kind: 'conversation-export', exportId: id, userId }, { jobId: id }, () => this.db.delete(conversationExports).where(eq(conversationExports.id, id)).run())
     return toExportView(row)
   }
 
