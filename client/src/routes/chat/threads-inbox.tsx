@@ -2,6 +2,7 @@ import { useNavigate } from '@solidjs/router'
 import { createResource, For, Show } from 'solid-js'
 import { api, call, type ApiError } from '../../api/client'
 import { chat, conversationTitle, displayName } from '../../chat/store'
+import { markdownToPlain } from '../../ui/markdown'
 
 /** Followed threads, newest reply first, with unread replies counted; a click opens the thread. */
 export function ThreadsInbox(props: { onClose(): void }) {
@@ -27,7 +28,7 @@ export function ThreadsInbox(props: { onClose(): void }) {
                       <button type="button" class="notification" onClick={() => { props.onClose(); navigate(`/c/${thread.conversationId}?thread=${thread.root.id}`) }}>
                         <span class="muted small-text">{conversation() ? conversationTitle(conversation()!) : 'Conversation'}</span>
                         <strong>{displayName(thread.root.senderId)}</strong>
-                        <span class="preview">{thread.root.content || 'Deleted message'}</span>
+                        <span class="preview">{thread.root.content ? markdownToPlain(thread.root.content) : 'Deleted message'}</span>
                         <span class="muted small-text">
                           {thread.replyCount} {thread.replyCount === 1 ? 'reply' : 'replies'}
                           {thread.unreadReplies > 0 ? ` · ${thread.unreadReplies} new` : ''} · {new Date(thread.lastReplyAt).toLocaleString()}
