@@ -1,4 +1,6 @@
+import type { QueueName } from '../../contracts/jobs'
 import { errorFields, type Logger } from '../../logger'
+import type { JobService } from './service'
 
 /** Where ids of rows to act on go (deliveries, notifications): a BullMQ queue or the in-process fallback. */
 export interface IdQueue {
@@ -70,5 +72,36 @@ export class LocalRetryQueue implements IdQueue {
       // The database may be closing with the process; nothing to retry then.
       if (!this.#closed) this.log.error('attempt() [unexpected error]', { id, ...errorFields(error) })
     }
+  }
+}
+
+/**
+ * Ids go to a BullMQ queue (jobId = the id, so an id is queued once however often it is offered)
+ * while `useQueue` says so; otherwise, and for any id the queue refuses, to the in-process `local`
+ * queue, so a recorded row never waits for a queue that cannot take it.
+ */
+export function queuedOrLocal<T extends object>(options: {
+  jobs: JobService
+  queue: QueueName
+  name: string
+  payload: (id: string) => T
+  local: IdQueue
+  log: Logger
+  useQueue: () => boolean | Promise<boolean>
+}): IdQueue {
+  const { jobs, queue, name, payload, local, log, useQueue } = options
+  return {
+    async enqueue(ids) {
+      if (!(await useQueue())) return local.enqueue(ids)
+      for (const id of ids) {
+        try {
+          await jobs.enqueue<T>(queue, name, payload(id), { jobId: id })
+        } catch (error) {
+          log.warn('enqueue() [queue unavailable; working in process]', { queue, id, ...errorFields(error) })
+          await local.enqueue([id])
+        }
+      }
+    },
+    close: () => local.close(),
   }
 }

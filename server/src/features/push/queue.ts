@@ -1,8 +1,8 @@
 import { QUEUES, type PushJob } from '../../contracts/jobs'
-import { errorFields, type Logger } from '../../logger'
+import type { Logger } from '../../logger'
 import { jobPolicy } from '../jobs/policy'
 import type { JobService } from '../jobs/service'
-import { LocalRetryQueue, RetryLaterError, type IdQueue } from '../jobs/local-queue'
+import { LocalRetryQueue, queuedOrLocal, RetryLaterError, type IdQueue } from '../jobs/local-queue'
 import { PushRetryError, type PushSender } from './sender'
 
 /** Where new notifications go to be pushed, off the request path; `enqueue` takes notification ids. */
@@ -40,19 +40,8 @@ export function localPushQueue(sender: Pick<PushSender, 'deliver'>, log: Logger)
  * pushes go out from this process, so they never wait for a worker that does not exist.
  */
 export function createPushQueue(jobs: JobService, sender: PushSender, log: Logger): PushQueue {
-  const local = localPushQueue(sender, log)
-  return {
-    async enqueue(notificationIds) {
-      if (!jobs.configured || !(await jobs.hasWorkers(QUEUES.push))) return local.enqueue(notificationIds)
-      for (const notificationId of notificationIds) {
-        try {
-          await jobs.enqueue<PushJob>(QUEUES.push, 'push', { notificationId }, { jobId: notificationId })
-        } catch (error) {
-          log.warn('enqueue() [queue unavailable; pushing in process]', { notificationId, ...errorFields(error) })
-          await local.enqueue([notificationId])
-        }
-      }
-    },
-    close: () => local.close(),
-  }
+  return queuedOrLocal<PushJob>({
+    jobs, queue: QUEUES.push, name: 'push', payload: (notificationId) => ({ notificationId }),
+    local: localPushQueue(sender, log), log, useQueue: async () => jobs.configured && (await jobs.hasWorkers(QUEUES.push)),
+  })
 }

@@ -1,6 +1,6 @@
 import { QUEUES, type WebhookJob } from '../../contracts/jobs'
-import { errorFields, type Logger } from '../../logger'
-import { LocalRetryQueue, type IdQueue } from '../jobs/local-queue'
+import type { Logger } from '../../logger'
+import { LocalRetryQueue, queuedOrLocal, type IdQueue } from '../jobs/local-queue'
 import type { JobService } from '../jobs/service'
 import { RETRY_POLICY } from './model'
 import type { WebhookService } from './service'
@@ -15,19 +15,8 @@ export type DeliveryQueue = IdQueue
  * so a recorded delivery is never left waiting for nothing.
  */
 export function createDeliveryQueue(jobs: JobService, service: Pick<WebhookService, 'deliver'>, log: Logger): DeliveryQueue {
-  const local = new LocalRetryQueue(service, RETRY_POLICY, log)
-  return {
-    async enqueue(deliveryIds) {
-      if (!jobs.configured) return local.enqueue(deliveryIds)
-      for (const deliveryId of deliveryIds) {
-        try {
-          await jobs.enqueue<WebhookJob>(QUEUES.webhooks, 'deliver', { deliveryId }, { jobId: deliveryId })
-        } catch (error) {
-          log.warn('enqueue() [queue unavailable; delivering in process]', { deliveryId, ...errorFields(error) })
-          await local.enqueue([deliveryId])
-        }
-      }
-    },
-    close: () => local.close(),
-  }
+  return queuedOrLocal<WebhookJob>({
+    jobs, queue: QUEUES.webhooks, name: 'deliver', payload: (deliveryId) => ({ deliveryId }),
+    local: new LocalRetryQueue(service, RETRY_POLICY, log), log, useQueue: () => jobs.configured,
+  })
 }
